@@ -1,0 +1,68 @@
+"""One error hierarchy with stable codes.
+
+Callers (and the conformance suite) branch on ``err.code``, never on the message: messages may be
+reworded, codes may not. Every code is listed in spec section 9 ("Errors").
+"""
+
+from __future__ import annotations
+
+__all__ = ["AigifError", "FormatError", "UsageError", "FileError", "FORMAT_CODES"]
+
+
+class AigifError(Exception):
+    """Root of every error this library raises on purpose.
+
+    ``code`` is a stable identifier such as ``"truncated"``; ``path`` names the field
+    (``"data.text.prompt"``) when one is known.
+    """
+
+    code: str = "error"
+
+    def __init__(self, message: str, *, code: str | None = None, path: str | None = None):
+        if code is not None:
+            self.code = code
+        self.path = path
+        self.message = message
+        where = f" (at {path})" if path else ""
+        super().__init__(f"{message}{where} [{self.code}]")
+
+    __module__ = "aigif"
+
+
+class FormatError(AigifError, ValueError):
+    """The bytes are not a valid AIGIF v1 file: the reader refuses them."""
+
+    __module__ = "aigif"
+
+
+class UsageError(AigifError, ValueError):
+    """An object, JSON document or argument given to the library cannot be written."""
+
+    __module__ = "aigif"
+
+
+class FileError(AigifError, OSError):
+    """A file could not be read or written (missing, exists, permission, disk)."""
+
+    __module__ = "aigif"
+
+
+#: Codes a reader reports for bad bytes (spec section 9). Order is the spec's order.
+FORMAT_CODES = (
+    "truncated",
+    "bad-signature",
+    "unsupported-version",
+    "bad-checksum",
+    "trailing-bytes",
+    "limit-exceeded",
+    "non-canonical",
+    "reserved-bits",
+    "unsupported-compressor",
+    "bad-compressed-data",
+    "bad-utf8",
+    "malformed-field",
+    "field-order",
+    "unknown-critical-field",
+    "missing-field",
+    "invalid-value",
+)

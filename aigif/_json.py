@@ -1,0 +1,173 @@
+"""The canonical JSON form (spec section 11): what ``aigif info --json`` prints and conformance compares.
+
+JSON keys are the dataclass field names, section by section. The core of Table I is always listed;
+an optional field is listed only when the file holds it (that is, when it differs from its default).
+``from_json`` is strict about shape (an unknown key is an error, never ignored); values are checked by
+the writer, which refuses anything it could not write as a valid file.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import json
+from typing import Any
+
+from ._errors import UsageError
+from ._model import (Adapter, AigifFile, Compression, Data, Extension, Model, ModelRef, Payload, Platform,
+                     SchedulerOptions)
+from ._schema import DETERMINISM_FLAGS
+
+#: Keys listed even when they hold their default: Table I's core (R11.2).
+CORE = {
+    "compression": ("save_pixels", "pixel_compressor", "text_compressor", "save_model", "model_compressor"),
+    "platform": ("device", "arch", "gpu", "cuda"),
+    "model": ("id", "dtype", "scheduler"),
+    "data": ("prompt", "negative_prompt", "height", "width", "seed", "steps", "guidance_scale"),
+}
+SECTIONS = {"compression": Compression, "platform": Platform, "model": Model, "data": Data, "payload": Payload}
+
+
+def to_json(obj: AigifFile) -> dict[str, Any]:
+    """The canonical JSON object of a file (a dict ready for ``json.dumps``)."""
+    out: dict[str, Any] = {"version": obj.version}
+    for section, cls in SECTIONS.items():
+        value = getattr(obj, section)
+        core = CORE.get(section, ())
+        entries = {}
+        if section == "compression":
+            entries["save_pixels"] = obj.payload.pixels is not None
+            entries["save_model"] = obj.payload.model is not None
+        for f in dataclasses.fields(cls):
+            item = getattr(value, f.name)
+            if f.name in core or item != _default(f):
+                entries[f.name] = _encode(item)
+        entries = {key: entries[key] for key in (*core, *entries) if key in entries}
+        if entries or section != "payload":
+            out[section] = entries
+    if obj.extensions:
+        out["extensions"] = [{"tag": e.tag, "data": _b64(e.data)} for e in obj.extensions]
+    return out
+
+
+def dumps_json(obj: AigifFile, indent: int | None = 2) -> str:
+    """``to_json`` as text; non-ASCII kept as is, so prompts stay readable."""
+    return json.dumps(to_json(obj), indent=indent, ensure_ascii=False)
+
+
+def _default(f: dataclasses.Field):
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    return f.default_factory()  # type: ignore[misc]
+
+
+def _encode(item):
+    if isinstance(item, bytes):
+        return _b64(item)
+    if isinstance(item, frozenset):  # determinism flags, in bit order
+        return [name for name in DETERMINISM_FLAGS if name in item]
+    if isinstance(item, SchedulerOptions):
+        return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)
+                if getattr(item, f.name) != f.default}
+    if isinstance(item, (ModelRef, Adapter)):
+        return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)
+                if f.name == "name" or getattr(item, f.name) != _default(f)}
+    if isinstance(item, tuple):
+        return [_encode(x) for x in item]
+    if isinstance(item, dict):
+        return dict(item)
+    return item
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def from_json(doc: Any) -> AigifFile:
+    """An ``AigifFile`` from its JSON form (a dict, or JSON text). Missing keys take their defaults."""
+    if isinstance(doc, (str, bytes)):
+        try:
+            doc = json.loads(doc)
+        except (ValueError, RecursionError) as err:
+            raise UsageError(f"not valid JSON: {err}", code="invalid-json") from None
+    _expect(doc, dict, "the document")
+    _keys(doc, {"version", *SECTIONS, "extensions"}, "the document")
+    if doc.get("version", 1) != 1 or isinstance(doc.get("version"), bool):
+        raise UsageError(f"version must be 1, got {doc.get('version')!r}", code="unsupported-version")
+    sections = {name: _section(doc, name) for name in SECTIONS}
+
+    comp = dict(sections["compression"])
+    payload = _build(Payload, sections["payload"], "payload", {"pixels": _bytes, "model": _bytes})
+    for flag, present in (("save_pixels", payload.pixels is not None), ("save_model", payload.model is not None)):
+        given = comp.pop(flag, present)
+        if given is not present:
+            raise UsageError(f"compression.{flag} is {given!r} but the payload says {present!r}",
+                             code="invalid-json", path=f"compression.{flag}")
+    return AigifFile(
+        compression=_build(Compression, comp, "compression"),
+        platform=_build(Platform, sections["platform"], "platform", {
+            "determinism": lambda v, p: frozenset(_list(v, p, str)),
+            "software": _strmap}),
+        model=_build(Model, sections["model"], "model", {
+            "scheduler_options": lambda v, p: _build(SchedulerOptions, _expect(v, dict, p), p),
+            "scheduler_config": _strmap,
+            "vae": lambda v, p: _build(ModelRef, _expect(v, dict, p), p),
+            "adapters": lambda v, p: tuple(_build(Adapter, _expect(a, dict, f"{p}[{i}]"), f"{p}[{i}]")
+                                           for i, a in enumerate(_list(v, p, dict)))}),
+        data=_build(Data, sections["data"], "data"),
+        payload=payload,
+        extensions=tuple(
+            Extension(tag=_expect(e.get("tag"), int, f"extensions[{i}].tag"), data=_bytes(e.get("data"), f"extensions[{i}].data"))
+            for i, e in enumerate(_list(doc.get("extensions", []), "extensions", dict))),
+    )
+
+
+def _section(doc: dict, name: str) -> dict:
+    return _expect(doc.get(name, {}), dict, name)
+
+
+def _build(cls, values: dict, path: str, converters: dict | None = None):
+    """Check the keys against the dataclass and convert nested values; the writer checks the rest."""
+    converters = converters or {}
+    _keys(values, {f.name for f in dataclasses.fields(cls)}, path)
+    return cls(**{key: converters[key](value, f"{path}.{key}") if key in converters and value is not None else value
+                  for key, value in values.items()})
+
+
+def _keys(values: dict, known: set[str], path: str) -> None:
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise UsageError(f"unknown key {unknown[0]!r} in {path} (known: {', '.join(sorted(known))})",
+                         code="invalid-json", path=path)
+
+
+def _expect(value, kind, path):
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise UsageError(f"{path} must be a JSON {kind.__name__}", code="invalid-json", path=path)
+    return value
+
+
+def _list(value, path, item_kind) -> list:
+    _expect(value, list, path)
+    for i, item in enumerate(value):
+        _expect(item, item_kind, f"{path}[{i}]")
+    return value
+
+
+def _strmap(value, path) -> dict[str, str]:
+    _expect(value, dict, path)
+    for key, item in value.items():
+        _expect(item, str, f"{path}.{key}")
+    return dict(value)
+
+
+def _bytes(value, path) -> bytes:
+    _expect(value, str, path)
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise UsageError(f"{path} is not valid base64", code="invalid-json", path=path) from None

@@ -1,0 +1,250 @@
+"""The primitive types of spec section 4, as construct classes.
+
+Each class enforces its clause while parsing (so a bad byte is refused where it is read, with a
+stable code) and refuses to build anything the reader would refuse (so the writer is canonical).
+Everything else in the format is composed from these in ``_schema.py``.
+"""
+
+from __future__ import annotations
+
+import decimal
+import math
+import struct
+
+import construct as c
+from construct.core import stream_read, stream_read_entire, stream_write
+
+from . import _limits as L
+
+
+class Violation(c.ConstructError):
+    """A spec clause was broken. ``code`` is the stable error code the reader reports."""
+
+    def __init__(self, code: str, message: str, path: str | None = None):
+        self.code = code
+        self.detail = message
+        super().__init__(message, path=path)
+
+
+def _usage(message: str, path: str | None) -> c.ConstructError:
+    # Raised while *building*: the codec turns it into UsageError.
+    return Violation("invalid-value", message, path)
+
+
+class UVarInt(c.Construct):
+    """R4.1: unsigned LEB128, at most 10 bytes, no overlong forms, value <= 2**64 - 1."""
+
+    def __init__(self, maximum: int = L.MAX_UVARINT, minimum: int = 0, what: str = "value"):
+        super().__init__()
+        self.minimum, self.maximum, self.what = minimum, maximum, what
+
+    def _parse(self, stream, context, path):
+        value = shift = 0
+        for index in range(L.MAX_UVARINT_BYTES):
+            byte = stream_read(stream, 1, path)[0]
+            value |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                if byte == 0 and index:
+                    raise Violation("non-canonical", "overlong uvarint (a final 0x00 byte)", path)
+                if value > L.MAX_UVARINT:
+                    raise Violation("limit-exceeded", "uvarint above 2**64-1", path)
+                if not self.minimum <= value <= self.maximum:
+                    code = "limit-exceeded" if value > self.maximum else "invalid-value"
+                    raise Violation(code, f"{self.what} {value} outside {self.minimum}..{self.maximum}", path)
+                return value
+            shift += 7
+        raise Violation("limit-exceeded", "uvarint longer than 10 bytes", path)
+
+    def _build(self, obj, stream, context, path):
+        if isinstance(obj, bool) or not isinstance(obj, int):
+            raise _usage(f"{self.what} must be an integer, got {obj!r}", path)
+        if not self.minimum <= obj <= self.maximum:
+            raise Violation("limit-exceeded" if obj > self.maximum else "invalid-value",
+                            f"{self.what} {obj} outside {self.minimum}..{self.maximum}", path)
+        out = bytearray()
+        value = obj
+        while True:
+            byte = value & 0x7F
+            value >>= 7
+            if value:
+                out.append(byte | 0x80)
+            else:
+                out.append(byte)
+                break
+        stream_write(stream, bytes(out), len(out), path)
+        return obj
+
+    def _sizeof(self, context, path):
+        raise c.SizeofError("uvarint has a variable size", path=path)
+
+
+class ExpCode(c.Construct):
+    """R4.2: the exp code. n bytes, all but the last 0xFF; value = 255*(n-1) + last; n <= 8."""
+
+    MAX_VALUE = 255 * (L.MAX_EXP_CODE_BYTES - 1) + 254
+
+    def _parse(self, stream, context, path):
+        for index in range(L.MAX_EXP_CODE_BYTES):
+            byte = stream_read(stream, 1, path)[0]
+            if byte != 0xFF:
+                return 255 * index + byte
+        raise Violation("limit-exceeded", f"exp code longer than {L.MAX_EXP_CODE_BYTES} bytes", path)
+
+    def _build(self, obj, stream, context, path):
+        if isinstance(obj, bool) or not isinstance(obj, int) or not 0 <= obj <= self.MAX_VALUE:
+            raise Violation("limit-exceeded", f"exp code value {obj!r} outside 0..{self.MAX_VALUE}", path)
+        extra, last = divmod(obj, 255)
+        data = b"\xff" * extra + bytes([last])
+        stream_write(stream, data, len(data), path)
+        return obj
+
+    def _sizeof(self, context, path):
+        raise c.SizeofError("exp code has a variable size", path=path)
+
+
+class Utf8(c.Construct):
+    """R4.3: a uvarint byte length, then that many bytes of UTF-8 (strict, not normalised)."""
+
+    def __init__(self, nonempty: bool = False):
+        super().__init__()
+        self.nonempty = nonempty
+
+    def _parse(self, stream, context, path):
+        length = _LENGTH._parse(stream, context, path)
+        if length > L.MAX_STRING_BYTES:
+            raise Violation("limit-exceeded", f"string of {length} bytes (limit {L.MAX_STRING_BYTES})", path)
+        if self.nonempty and not length:
+            raise Violation("invalid-value", "empty string where a name is required", path)
+        data = stream_read(stream, length, path)
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise Violation("bad-utf8", f"invalid UTF-8 at byte {err.start} of the string", path) from None
+
+    def _build(self, obj, stream, context, path):
+        if not isinstance(obj, str):
+            raise _usage(f"expected a string, got {type(obj).__name__}", path)
+        try:
+            data = obj.encode("utf-8")
+        except UnicodeEncodeError:
+            raise _usage("string holds a lone surrogate, which UTF-8 cannot encode", path) from None
+        if len(data) > L.MAX_STRING_BYTES:
+            raise Violation("limit-exceeded", f"string of {len(data)} bytes (limit {L.MAX_STRING_BYTES})", path)
+        if self.nonempty and not data:
+            raise _usage("a name must not be empty", path)
+        _LENGTH._build(len(data), stream, context, path)
+        stream_write(stream, data, len(data), path)
+        return obj
+
+
+_LENGTH = UVarInt(what="length")
+
+
+def decimal_form(value: float) -> tuple[int, int] | None:
+    """R4.4: (m, k) with value == m * 10**-k, k <= 2 minimal, |m| <= 2**53; None if there is none."""
+    if not math.isfinite(value) or (value == 0 and math.copysign(1.0, value) < 0):
+        return None
+    shortest = decimal.Decimal(repr(value)).normalize()  # the shortest round-trip digits
+    sign, digits, exponent = shortest.as_tuple()
+    k = max(0, -exponent)
+    if k > 2:
+        return None
+    m = int(shortest.scaleb(k))
+    if abs(m) > 2**53 or float(f"{m}e-{k}") != value:
+        return None
+    return m, k
+
+
+class Decimal(c.Construct):
+    """R4.4: a number that round-trips exactly: m*10**-k as a zigzag uvarint, or IEEE binary64."""
+
+    def __init__(self, minimum: float = -math.inf, maximum: float = math.inf, nonzero: bool = False,
+                 what: str = "value"):
+        super().__init__()
+        self.minimum, self.maximum, self.nonzero, self.what = minimum, maximum, nonzero, what
+
+    def _check(self, value, path, code_if_bad):
+        if self.nonzero and value == 0:
+            raise Violation("non-canonical", f"{self.what} 0 is written by leaving the field out", path)
+        if not self.minimum <= value <= self.maximum:
+            raise Violation(code_if_bad, f"{self.what} {value!r} outside {self.minimum}..{self.maximum}", path)
+
+    def _parse(self, stream, context, path):
+        head = _RAW_UVARINT._parse(stream, context, path)
+        k, q = head & 3, head >> 2
+        if k == 3:
+            if q:
+                raise Violation("non-canonical", "binary64 escape with nonzero high bits", path)
+            (value,) = struct.unpack(">d", stream_read(stream, 8, path))
+            if not math.isfinite(value):
+                raise Violation("invalid-value", f"{self.what} is not finite", path)
+            if decimal_form(value) is not None:
+                raise Violation("non-canonical", f"{self.what} {value!r} has a decimal form", path)
+        else:
+            m = (q >> 1) ^ -(q & 1)
+            if abs(m) > 2**53:
+                raise Violation("limit-exceeded", f"decimal significand above 2**53", path)
+            value = float(f"{m}e-{k}")
+            if decimal_form(value) != (m, k):
+                raise Violation("non-canonical", f"{self.what} {value!r} is not in its shortest form", path)
+        self._check(value, path, "invalid-value")
+        return value
+
+    def _build(self, obj, stream, context, path):
+        if isinstance(obj, bool) or not isinstance(obj, (int, float)):
+            raise _usage(f"{self.what} must be a number, got {obj!r}", path)
+        value = float(obj)
+        if not math.isfinite(value):
+            raise _usage(f"{self.what} must be finite", path)
+        self._check(value, path, "invalid-value")
+        form = decimal_form(value)
+        if form is None:
+            _RAW_UVARINT._build(3, stream, context, path)
+            stream_write(stream, struct.pack(">d", value), 8, path)
+        else:
+            m, k = form
+            _RAW_UVARINT._build(((m << 1) ^ (m >> 63)) << 2 | k, stream, context, path)
+        return value
+
+    def _sizeof(self, context, path):
+        raise c.SizeofError("decimal has a variable size", path=path)
+
+
+_RAW_UVARINT = UVarInt()
+
+
+class Exactly(c.Subconstruct):
+    """R6.1: the subcon must fill its length-delimited substream exactly (a field, the text block)."""
+
+    def __init__(self, subcon, what: str):
+        super().__init__(subcon)
+        self.what = what
+
+    def _parse(self, stream, context, path):
+        try:
+            obj = self.subcon._parsereport(stream, context, path)
+        except c.StreamError:
+            raise Violation("malformed-field", f"{self.what} is shorter than its contents", path) from None
+        if stream.read(1):
+            raise Violation("malformed-field", f"{self.what} is longer than its contents", path)
+        return obj
+
+
+class Require(c.Construct):
+    """A named rule of the spec over already-parsed values; consumes no bytes."""
+
+    def __init__(self, rule, code: str, message: str):
+        super().__init__()
+        self.flagbuildnone = True
+        self.rule, self.code, self.message = rule, code, message
+
+    def _parse(self, stream, context, path):
+        if not self.rule(context):
+            raise Violation(self.code, self.message, path)
+
+    def _build(self, obj, stream, context, path):
+        if not self.rule(context):
+            raise Violation(self.code, self.message, path)
+
+    def _sizeof(self, context, path):
+        return 0

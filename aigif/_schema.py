@@ -1,0 +1,334 @@
+"""The AIGIF v1 bitstream as one declarative construct schema: the executable definition of the format.
+
+Read it side by side with ``spec/aigif-v1.md``: each construct names the clause it enforces. Names
+follow the Kaitai style guide (``len_*``, ``num_*``) so that ``spec/aigif.ksy`` lines up field by
+field. The schema is never ``.compile()``d: compiled construct parsers skip length checks.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import construct as c
+import zstandard
+from construct import this
+from construct.core import stream_read_entire, stream_write
+
+from . import _limits as L
+from ._primitives import Decimal, ExpCode, Exactly, Require, UVarInt, Utf8, Violation
+from ._registry import ESCAPE_4BIT, ESCAPE_EXP, HASH_LENGTHS, REGISTRIES
+
+SIGNATURE = b"\x89AIG\r\n\x1a\n"  # R3.1
+VERSION = 1  # R3.2
+
+# ---------------------------------------------------------------------------------------------
+# Coded values and their escapes (R4.7)
+
+
+def EscapeName(registry: str):
+    """The name that follows an escape code: non-empty, and not a name the registry has a code for."""
+    names = set(REGISTRIES[registry].codes)
+    return c.Struct(
+        "name" / Utf8(nonempty=True),
+        Require(lambda ctx: ctx.name not in names, "non-canonical",
+                f"escaped {registry} name has a registry code and must be written as that code"),
+    )
+
+
+Hash = c.Struct(  # R4.5
+    "kind" / ExpCode(),
+    "len_digest" / UVarInt(maximum=L.MAX_HASH_BYTES, what="hash length"),
+    "digest" / c.Bytes(this.len_digest),
+    Require(lambda ctx: HASH_LENGTHS.get(REGISTRIES["hash_kind"].names.get(ctx.kind), ctx.len_digest)
+            == ctx.len_digest, "invalid-value", "hash length does not match its kind"),
+)
+
+StandaloneHash = c.Struct(
+    "hash" / Hash,
+    Require(lambda ctx: ctx.hash.kind != 0, "non-canonical", "a hash field of kind none is left out instead"),
+)
+
+ModelRef = c.Struct(  # R4.8
+    "name" / Utf8(nonempty=True),
+    "hash" / Hash,
+)
+
+
+def Map(what: str):
+    """R4.6: 1..256 (key, value) string pairs, keys non-empty and strictly ascending as UTF-8 bytes."""
+    return c.Struct(
+        "num_entries" / UVarInt(minimum=1, maximum=L.MAX_ENTRIES, what=f"{what} entry count"),
+        "entries" / c.Array(this.num_entries, c.Struct("key" / Utf8(nonempty=True), "value" / Utf8())),
+        Require(lambda ctx: all(a.key.encode() < b.key.encode() for a, b in zip(ctx.entries, ctx.entries[1:])),
+                "non-canonical", f"{what} keys must be unique and in ascending order"),
+    )
+
+
+Adapter = c.Struct(  # R6.7
+    "kind" / ExpCode(),
+    "kind_name" / c.If(this.kind == ESCAPE_EXP, EscapeName("adapter_kind")),
+    "ref" / ModelRef,
+    "weight" / Decimal(what="adapter weight"),
+)
+
+# ---------------------------------------------------------------------------------------------
+# The core sections (R5)
+
+Compression = c.BitStruct(  # R5.1: 16 bits, most significant first
+    "save_pixels" / c.Flag,
+    "pixel_compressor" / c.BitsInteger(4),
+    "text_compressor" / c.BitsInteger(4),
+    "save_model" / c.Flag,
+    "model_compressor" / c.BitsInteger(4),
+    "reserved" / c.BitsInteger(2),
+)
+
+def _known(registry: str, key: str):
+    codes = set(REGISTRIES[registry].names)
+    return Require(lambda ctx: ctx._.compression[key] in codes, "unsupported-compressor",
+                   f"unknown {registry.replace('_', ' ')} code")
+
+
+CompressionRules = c.Struct(
+    Require(lambda ctx: ctx._.compression.reserved == 0, "reserved-bits", "reserved compression bits are not 0"),
+    _known("pixel_compressor", "pixel_compressor"),
+    _known("text_compressor", "text_compressor"),
+    _known("model_compressor", "model_compressor"),
+    Require(lambda ctx: ctx._.compression.save_pixels or ctx._.compression.pixel_compressor == 0,
+            "non-canonical", "pixel compressor set while no pixels are saved"),
+    Require(lambda ctx: ctx._.compression.save_model or ctx._.compression.model_compressor == 0,
+            "non-canonical", "model compressor set while no model is saved"),
+)
+
+Platform = c.Struct(  # R5.2
+    "codes" / c.BitStruct("device" / c.BitsInteger(4), "arch" / c.BitsInteger(4)),
+    "device_name" / c.If(this.codes.device == ESCAPE_4BIT, EscapeName("device")),
+    "arch_name" / c.If(this.codes.arch == ESCAPE_4BIT, EscapeName("arch")),
+    "gpu" / ExpCode(),
+    "gpu_name" / c.If(this.gpu == ESCAPE_EXP, EscapeName("gpu")),
+    "cuda" / ExpCode(),
+    "cuda_name" / c.If(this.cuda == ESCAPE_EXP, EscapeName("cuda")),
+)
+
+Model = c.Struct(  # R5.3
+    "id" / ExpCode(),
+    "id_name" / c.If(this.id == ESCAPE_EXP, EscapeName("model")),
+    "codes" / c.BitStruct("dtype" / c.BitsInteger(4), "scheduler" / c.BitsInteger(4)),
+    "dtype_name" / c.If(this.codes.dtype == ESCAPE_4BIT, EscapeName("dtype")),
+    "scheduler_name" / c.If(this.codes.scheduler == ESCAPE_4BIT, EscapeName("scheduler")),
+)
+
+
+class TextBlock(c.Construct):
+    """R5.5: prompt and negative prompt, compressed together by the text compressor.
+
+    Parsing keeps the stored bytes (``raw``) beside the decoded strings so that writing the file
+    again reproduces them exactly, whatever compressor settings produced them (R10.2).
+    """
+
+    CONTENT = c.Struct("prompt" / Utf8(), "negative_prompt" / Utf8())
+
+    def __init__(self, compressor):
+        super().__init__()
+        self.compressor = compressor
+
+    def _parse(self, stream, context, path):
+        raw = stream_read_entire(stream, path)
+        content = decompress_text(self.compressor(context), raw, path)
+        inner = Exactly(self.CONTENT, "the text block")._parse(_substream(content), context, path)
+        return c.Container(prompt=inner.prompt, negative_prompt=inner.negative_prompt, raw=raw)
+
+    def _build(self, obj, stream, context, path):
+        raw = obj.get("raw")
+        if raw is None:
+            content = self.CONTENT.build(dict(prompt=obj["prompt"], negative_prompt=obj["negative_prompt"]))
+            raw = compress_text(self.compressor(context), content)
+        stream_write(stream, raw, len(raw), path)
+        return obj
+
+
+def _substream(data: bytes):
+    import io
+
+    return io.BytesIO(data)
+
+
+def compress_text(codec: int, content: bytes) -> bytes:
+    """R10.3: the reference writer's compressed form (zlib level 9, zstd level 19 with content size)."""
+    if codec == 0:
+        return content
+    if codec == 1:
+        return zlib.compress(content, 9)
+    if codec == 2:
+        return zstandard.ZstdCompressor(level=19, write_content_size=True, write_checksum=False).compress(content)
+    raise Violation("unsupported-compressor", f"text compressor {codec}")
+
+
+def decompress_text(codec: int, raw: bytes, path=None) -> bytes:
+    """R5.5: exactly one stream, no trailing data, at most MAX_TEXT_BLOCK_BYTES out (no bombs)."""
+    limit = L.MAX_TEXT_BLOCK_BYTES
+    if codec == 0:
+        if len(raw) > limit:
+            raise Violation("limit-exceeded", f"text block of {len(raw)} bytes (limit {limit})", path)
+        return raw
+    try:
+        if codec == 1:
+            engine = zlib.decompressobj()
+            out = engine.decompress(raw, limit + 1)
+            if len(out) > limit:
+                raise Violation("limit-exceeded", f"text block expands beyond {limit} bytes", path)
+            if not engine.eof or engine.unused_data or engine.unconsumed_tail:
+                raise Violation("bad-compressed-data", "zlib stream is incomplete or followed by other bytes", path)
+            return out
+        if codec == 2:
+            params = zstandard.get_frame_parameters(raw)
+            if params.content_size in (zstandard.CONTENTSIZE_UNKNOWN, zstandard.CONTENTSIZE_ERROR):
+                raise Violation("bad-compressed-data", "zstd frame does not declare its content size", path)
+            if params.content_size > limit:
+                raise Violation("limit-exceeded", f"text block expands beyond {limit} bytes", path)
+            engine = zstandard.ZstdDecompressor().decompressobj()
+            out = bytearray()
+            for start in range(0, len(raw), 64):  # small steps bound memory even if the frame lies
+                out += engine.decompress(raw[start:start + 64])
+                if len(out) > params.content_size:
+                    raise Violation("bad-compressed-data", "zstd frame holds more than it declares", path)
+            if not engine.eof or engine.unused_data or len(out) != params.content_size:
+                raise Violation("bad-compressed-data", "zstd frame is incomplete or followed by other bytes", path)
+            return bytes(out)
+    except (zlib.error, zstandard.ZstdError) as err:
+        raise Violation("bad-compressed-data", f"cannot decompress the text block: {err}", path) from None
+    raise Violation("unsupported-compressor", f"text compressor {codec}", path)
+
+
+Data = c.Struct(  # R5.4
+    "text" / c.Prefixed(UVarInt(what="text block length"), TextBlock(this._.compression.text_compressor)),
+    "height" / UVarInt(minimum=L.MIN_SIZE, maximum=L.MAX_SIZE, what="height"),
+    "width" / UVarInt(minimum=L.MIN_SIZE, maximum=L.MAX_SIZE, what="width"),
+    "seed" / UVarInt(what="seed"),
+    "steps" / UVarInt(minimum=L.MIN_STEPS, maximum=L.MAX_STEPS, what="steps"),
+    "guidance_scale" / Decimal(what="guidance scale"),
+)
+
+# ---------------------------------------------------------------------------------------------
+# Fields (R6): tag, length, value; odd tags are critical.
+
+SCHEDULER_OPTION_BITS = 7  # R6.7: sigmas (2), timestep spacing (2), prediction type (2), rescale (1)
+DETERMINISM_FLAGS = ("deterministic_algorithms", "cudnn_deterministic", "cudnn_benchmark", "tf32_matmul",
+                     "tf32_cudnn")
+
+#: tag -> (name, value construct). The field registry of spec section 6.7.
+FIELDS: dict[int, tuple[str, c.Construct]] = {
+    1: ("scheduler_options", UVarInt(minimum=1, maximum=2**SCHEDULER_OPTION_BITS - 1, what="scheduler options")),
+    2: ("torch", Utf8(nonempty=True)),
+    3: ("scheduler_config", Map("scheduler config")),
+    4: ("diffusers", Utf8(nonempty=True)),
+    5: ("vae", ModelRef),
+    6: ("cpu_capability", Utf8(nonempty=True)),
+    7: ("adapters", c.PrefixedArray(UVarInt(minimum=1, maximum=L.MAX_ENTRIES, what="adapter count"), Adapter)),
+    8: ("threads", UVarInt(minimum=1, maximum=L.MAX_THREADS, what="threads")),
+    9: ("clip_skip", UVarInt(minimum=1, maximum=L.MAX_CLIP_SKIP, what="clip skip")),
+    10: ("determinism", UVarInt(maximum=2**len(DETERMINISM_FLAGS) - 1, what="determinism flags")),
+    11: ("rng", c.Struct("code" / ExpCode(), Require(lambda ctx: ctx.code != 0, "non-canonical",
+                                                      "rng cpu is written by leaving the field out"),
+                         "name" / c.If(this.code == ESCAPE_EXP, EscapeName("rng")))),
+    12: ("attention", Utf8(nonempty=True)),
+    13: ("eta", Decimal(nonzero=True, what="eta")),
+    14: ("software", Map("software")),
+    15: ("strength", Decimal(minimum=0.0, maximum=1.0, what="strength")),
+    16: ("model_hash", StandaloneHash),
+    17: ("guidance_rescale", Decimal(nonzero=True, what="guidance rescale")),
+    19: ("pixels", c.GreedyBytes),
+    20: ("pixel_digest", StandaloneHash),
+    21: ("model_payload", c.GreedyBytes),
+}
+FIELD_TAGS = {name: tag for tag, (name, _) in FIELDS.items()}
+TAG_PIXELS, TAG_MODEL_PAYLOAD = FIELD_TAGS["pixels"], FIELD_TAGS["model_payload"]
+
+
+class UnknownField(c.Construct):
+    """R6.3: an unknown ancillary (even) field is kept as raw bytes; an unknown critical one is refused."""
+
+    def _parse(self, stream, context, path):
+        if context.tag % 2:
+            raise Violation("unknown-critical-field", f"unknown critical field {context.tag}", path)
+        return stream_read_entire(stream, path)
+
+    def _build(self, obj, stream, context, path):
+        if context.tag % 2:
+            raise Violation("invalid-value", f"field {context.tag} is critical and unknown to this writer", path)
+        stream_write(stream, obj, len(obj), path)
+        return obj
+
+
+Field = c.Struct(
+    "tag" / ExpCode(),
+    "value" / c.Prefixed(
+        UVarInt(maximum=L.MAX_FIELD_BYTES, what="field length"),
+        Exactly(c.Switch(this.tag, {tag: sub for tag, (_, sub) in FIELDS.items()}, default=UnknownField()),
+                "the field"),
+    ),
+)
+
+
+def _tags(ctx):
+    return [f.tag for f in ctx.fields]
+
+
+def _value(ctx, tag):
+    return next((f.value for f in ctx.fields if f.tag == tag), b"")
+
+
+Fields = c.Struct(
+    "fields" / c.PrefixedArray(UVarInt(maximum=L.MAX_FIELDS, what="field count"), Field),
+    Require(lambda ctx: all(a < b for a, b in zip(_tags(ctx), _tags(ctx)[1:])), "field-order",
+            "field tags must be unique and in ascending order"),
+    Require(lambda ctx: ctx._.compression.save_pixels <= (TAG_PIXELS in _tags(ctx)), "missing-field",
+            "save pixels is set but the file has no pixels field"),
+    Require(lambda ctx: ctx._.compression.save_pixels >= (TAG_PIXELS in _tags(ctx)), "non-canonical",
+            "the file has a pixels field but save pixels is not set"),
+    Require(lambda ctx: not ctx._.compression.save_pixels or ctx._.compression.pixel_compressor != 0
+            or len(_value(ctx, TAG_PIXELS)) == 3 * ctx._.data.height * ctx._.data.width, "invalid-value",
+            "raw pixels must be exactly width x height x 3 bytes"),
+    Require(lambda ctx: ctx._.compression.save_model <= (TAG_MODEL_PAYLOAD in _tags(ctx)), "missing-field",
+            "save model is set but the file has no model payload field"),
+    Require(lambda ctx: ctx._.compression.save_model >= (TAG_MODEL_PAYLOAD in _tags(ctx)), "non-canonical",
+            "the file has a model payload field but save model is not set"),
+)
+
+# ---------------------------------------------------------------------------------------------
+# The file (R3)
+
+
+class Version(c.Construct):
+    """R3.2: one byte; a reader refuses every version but 1 before reading further."""
+
+    def _parse(self, stream, context, path):
+        version = c.core.stream_read(stream, 1, path)[0]
+        if version != VERSION:
+            raise Violation("unsupported-version", f"AIGIF version {version} (this reader knows 1)", path)
+        return version
+
+    def _build(self, obj, stream, context, path):
+        stream_write(stream, bytes([VERSION]), 1, path)
+        return VERSION
+
+    def _sizeof(self, context, path):
+        return 1
+
+
+Body = c.Struct(
+    "signature" / c.Const(SIGNATURE),
+    "version" / Version(),
+    "compression" / Compression,
+    "compression_rules" / CompressionRules,
+    "platform" / Platform,
+    "model" / Model,
+    "data" / Data,
+    "extension" / Fields,
+)
+
+AigifFile = c.Struct(
+    "body" / c.RawCopy(Body),
+    "crc32" / c.Checksum(c.Int32ub, zlib.crc32, this.body.data),  # R3.3
+    c.Terminated,  # R3.4
+)
