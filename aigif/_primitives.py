@@ -34,9 +34,11 @@ def _usage(message: str, path: str | None) -> c.ConstructError:
 class UVarInt(c.Construct):
     """R4.1: unsigned LEB128, at most 10 bytes, no overlong forms, value <= 2**64 - 1."""
 
-    def __init__(self, maximum: int = L.MAX_UVARINT, minimum: int = 0, what: str = "value"):
+    def __init__(self, maximum: int = L.MAX_UVARINT, minimum: int = 0, what: str = "value",
+                 below: str = "invalid-value"):
         super().__init__()
         self.minimum, self.maximum, self.what = minimum, maximum, what
+        self.below = below  # "non-canonical" where the value below the minimum is the field's absence (R6.4)
 
     def _parse(self, stream, context, path):
         value = shift = 0
@@ -49,7 +51,7 @@ class UVarInt(c.Construct):
                 if value > L.MAX_UVARINT:
                     raise Violation("limit-exceeded", "uvarint above 2**64-1", path)
                 if not self.minimum <= value <= self.maximum:
-                    code = "limit-exceeded" if value > self.maximum else "invalid-value"
+                    code = "limit-exceeded" if value > self.maximum else self.below
                     raise Violation(code, f"{self.what} {value} outside {self.minimum}..{self.maximum}", path)
                 return value
             shift += 7

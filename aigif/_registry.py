@@ -33,7 +33,7 @@ class Registry:
 
     @property
     def escape(self) -> int | None:
-        if not self.open:
+        if not self.open or not self.extra.get("escape", True):
             return None
         return ESCAPE_4BIT if self.width == 4 else ESCAPE_EXP
 
@@ -50,7 +50,7 @@ class Registry:
         if isinstance(value, str):
             if value in self.codes:
                 return self.codes[value], None
-            if not self.open:
+            if self.escape is None:
                 known = ", ".join(self.codes)
                 raise ValueError(f"unknown {self.name} {value!r} (known: {known})")
             if not value:
@@ -59,7 +59,7 @@ class Registry:
         limit = 15 if self.width == 4 else 2039
         if not 0 <= value <= limit:
             raise ValueError(f"{self.name} code {value} is out of range 0..{limit}")
-        if value == self.escape:
+        if value == self.escape and value is not None:
             raise ValueError(f"{self.name} code {value} is the escape code: give the value's name instead")
         if not self.open and value not in self.names:
             raise ValueError(f"unknown {self.name} code {value}")

@@ -57,7 +57,7 @@ ModelRef = c.Struct(  # R4.8
 def Map(what: str):
     """R4.6: 1..256 (key, value) string pairs, keys non-empty and strictly ascending as UTF-8 bytes."""
     return c.Struct(
-        "num_entries" / UVarInt(minimum=1, maximum=L.MAX_ENTRIES, what=f"{what} entry count"),
+        "num_entries" / UVarInt(minimum=1, maximum=L.MAX_ENTRIES, what=f"{what} entry count", below="non-canonical"),
         "entries" / c.Array(this.num_entries, c.Struct("key" / Utf8(nonempty=True), "value" / Utf8())),
         Require(lambda ctx: all(a.key.encode() < b.key.encode() for a, b in zip(ctx.entries, ctx.entries[1:])),
                 "non-canonical", f"{what} keys must be unique and in ascending order"),
@@ -218,15 +218,17 @@ DETERMINISM_FLAGS = ("deterministic_algorithms", "cudnn_deterministic", "cudnn_b
 
 #: tag -> (name, value construct). The field registry of spec section 6.7.
 FIELDS: dict[int, tuple[str, c.Construct]] = {
-    1: ("scheduler_options", UVarInt(minimum=1, maximum=2**SCHEDULER_OPTION_BITS - 1, what="scheduler options")),
+    1: ("scheduler_options", UVarInt(minimum=1, maximum=2**SCHEDULER_OPTION_BITS - 1, what="scheduler options",
+                                    below="non-canonical")),
     2: ("torch", Utf8(nonempty=True)),
     3: ("scheduler_config", Map("scheduler config")),
     4: ("diffusers", Utf8(nonempty=True)),
     5: ("vae", ModelRef),
     6: ("cpu_capability", Utf8(nonempty=True)),
-    7: ("adapters", c.PrefixedArray(UVarInt(minimum=1, maximum=L.MAX_ENTRIES, what="adapter count"), Adapter)),
+    7: ("adapters", c.PrefixedArray(UVarInt(minimum=1, maximum=L.MAX_ENTRIES, what="adapter count",
+                                             below="non-canonical"), Adapter)),
     8: ("threads", UVarInt(minimum=1, maximum=L.MAX_THREADS, what="threads")),
-    9: ("clip_skip", UVarInt(minimum=1, maximum=L.MAX_CLIP_SKIP, what="clip skip")),
+    9: ("clip_skip", UVarInt(minimum=1, maximum=L.MAX_CLIP_SKIP, what="clip skip", below="non-canonical")),
     10: ("determinism", UVarInt(maximum=2**len(DETERMINISM_FLAGS) - 1, what="determinism flags")),
     11: ("rng", c.Struct("code" / ExpCode(), Require(lambda ctx: ctx.code != 0, "non-canonical",
                                                       "rng cpu is written by leaving the field out"),
