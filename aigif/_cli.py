@@ -7,8 +7,8 @@ code, exit status 1 (bad input) or 2 (bad usage), and no traceback.
 from __future__ import annotations
 
 import json
+import os
 import sys
-from pathlib import Path
 from typing import Optional
 
 import typer
@@ -53,7 +53,7 @@ def _root(
 
 @app.command()
 def info(
-    file: str = typer.Argument(..., help="The .aigif file to show ('-' reads standard input)."),
+    file: str = typer.Argument(..., metavar="FILE", help="The .aigif file to show ('-' reads standard input)."),
     as_json: bool = typer.Option(False, "--json", help="Print the canonical JSON form instead of a table."),
 ) -> None:
     """Show what an AIGIF file holds."""
@@ -62,13 +62,15 @@ def info(
     if as_json:
         sys.stdout.write(dumps_json(obj) + "\n")
         return
-    _print_table(obj, file, len(data))
+    _print_table(obj, "standard input" if file == "-" else file, len(data))
 
 
 @app.command()
 def build(
-    params: str = typer.Argument(..., help="Canonical JSON parameters ('-' reads standard input)."),
-    output: Path = typer.Option(..., "-o", "--output", help="The .aigif file to write."),
+    params: str = typer.Argument(..., metavar="PARAMS.json",
+                                 help="Canonical JSON parameters ('-' reads standard input)."),
+    output: str = typer.Option(..., "-o", "--output", metavar="OUT.aigif",
+                               help="The .aigif file to write ('-' writes to standard output)."),
     force: bool = typer.Option(False, "--force", help="Overwrite OUTPUT if it exists."),
 ) -> None:
     """Write an AIGIF file from its canonical JSON form."""
@@ -76,8 +78,13 @@ def build(
     try:
         doc = json.loads(text)
     except (ValueError, RecursionError) as err:
-        raise UsageError(f"{params}: not valid JSON ({err})", code="invalid-json") from None
+        source = "standard input" if params == "-" else params
+        raise UsageError(f"{source} is not valid JSON ({err})", code="invalid-json") from None
     data = dumps(from_json(doc))
+    if output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
     write_bytes_atomic(output, data, overwrite=force)
     Console(stderr=True, highlight=False).print(f"wrote {output} ({len(data):,} bytes)")
 
@@ -135,11 +142,14 @@ def main(argv: list[str] | None = None) -> None:
         hint = f" (see 'aigif {error.ctx.info_name} --help')" if error.ctx and error.ctx.parent else " (see 'aigif --help')"
         err.print(f"aigif: usage error: {error.format_message()}{hint}", markup=False)
         sys.exit(2)
-    except click_errors.Exit as done:
+    except typer.Exit as done:
         sys.exit(done.exit_code)
-    except click_errors.Abort:
-        err.print("aigif: aborted", markup=False)
-        sys.exit(130)
     except BrokenPipeError:
+        sys.exit(1)
+    except Exception as error:  # a bug: still one line, unless AIGIF_DEBUG asks for the traceback
+        if os.environ.get("AIGIF_DEBUG"):
+            raise
+        err.print(f"aigif: internal error: {type(error).__name__}: {error} (please report it; "
+                  "AIGIF_DEBUG=1 shows the traceback) [internal-error]", markup=False)
         sys.exit(1)
     sys.exit(status if isinstance(status, int) else 0)

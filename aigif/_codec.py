@@ -10,18 +10,17 @@ from typing import Any
 
 import construct as c
 
+from . import _fastread
 from . import _schema as S
 from ._errors import FormatError, UsageError
-from ._model import (Adapter, AigifFile, Compression, Data, Extension, Model, ModelRef, Payload, Platform,
-                     SchedulerOptions)
+from ._assemble import assemble, coded, determinism, hash_text, scheduler_options
+from ._model import Adapter, AigifFile, ModelRef
 from ._primitives import Violation
 from ._registry import HASH_LENGTHS, REGISTRIES
 
 R = REGISTRIES
 
-SIGMAS = ("default", "karras", "exponential", "beta")
-SPACINGS = ("default", "leading", "linspace", "trailing")
-PREDICTIONS = ("default", "epsilon", "v_prediction", "sample")
+SIGMAS, SPACINGS, PREDICTIONS = S.SIGMAS, S.SPACINGS, S.PREDICTIONS
 
 
 # ---------------------------------------------------------------------------------------------
@@ -29,8 +28,20 @@ PREDICTIONS = ("default", "epsilon", "v_prediction", "sample")
 
 
 def loads(data: bytes | bytearray | memoryview) -> AigifFile:
-    """Parse one AIGIF file held in memory. Raises ``FormatError`` and nothing else on bad bytes."""
+    """Parse one AIGIF file held in memory. Raises ``FormatError`` and nothing else on bad bytes.
+
+    Valid files take the fast path; anything it does not accept goes to the schema, which is the
+    definition of the format and names the error (see ``_fastread``).
+    """
     data = bytes(data)
+    try:
+        return _fastread.parse(data)
+    except Exception:  # noqa: BLE001 - whatever the fast path doubts, the schema decides
+        return loads_schema(data)
+
+
+def loads_schema(data: bytes) -> AigifFile:
+    """Parse with the construct schema alone: slower, the reference for every decision."""
     head = data[: len(S.SIGNATURE)]
     if head != S.SIGNATURE[: len(head)] or not head:
         raise FormatError("not an AIGIF file (the signature does not match)", code="bad-signature")
@@ -56,87 +67,46 @@ def _path(err: c.ConstructError) -> str | None:
 
 
 def _coded(registry: str, code: int, escaped) -> str | int:
-    return R[registry].value_of(code, escaped.name if escaped is not None else None)
+    return coded(registry, code, escaped.name if escaped is not None else None)
 
 
-def _hash_text(h) -> str | None:
-    if h.kind == 0:
-        return None
-    return f"{_coded('hash_kind', h.kind, None)}:{h.digest.hex()}"
+def _field_value(name: str | int, value):
+    """A parsed field's Container -> its value in the object (R6.7)."""
+    if name == "scheduler_options":
+        return scheduler_options(value)
+    if name == "determinism":
+        return determinism(value)
+    if name in ("scheduler_config", "software"):
+        return {e.key: e.value for e in value.entries}
+    if name == "vae":
+        return ModelRef(value.name, hash_text(value.hash.kind, value.hash.digest))
+    if name == "adapters":
+        return tuple(Adapter(name=a.ref.name, kind=_coded("adapter_kind", a.kind, a.kind_name),
+                             hash=hash_text(a.ref.hash.kind, a.ref.hash.digest), weight=a.weight) for a in value)
+    if name == "rng":
+        return _coded("rng", value.code, value.name)
+    if name in ("model_hash", "pixel_digest"):
+        return hash_text(value.hash.kind, value.hash.digest)
+    return value
 
 
 def _to_object(body) -> AigifFile:
     comp, plat, mod, dat = body.compression, body.platform, body.model, body.data
-    fields = {S.FIELDS[f.tag][0] if f.tag in S.FIELDS else f.tag: f.value for f in body.extension.fields}
-    options = fields.get("scheduler_options", 0)
-    determinism = fields.get("determinism")
-    vae = fields.get("vae")
-    rng = fields.get("rng")
-    text_compressor = R["text_compressor"].names[comp.text_compressor]
-    return AigifFile(
-        compression=Compression(
-            pixel_compressor=R["pixel_compressor"].names[comp.pixel_compressor],
-            text_compressor=text_compressor,
-            model_compressor=R["model_compressor"].names[comp.model_compressor],
-        ),
-        platform=Platform(
-            device=_coded("device", plat.codes.device, plat.device_name),
-            arch=_coded("arch", plat.codes.arch, plat.arch_name),
-            gpu=_coded("gpu", plat.gpu, plat.gpu_name),
-            cuda=_coded("cuda", plat.cuda, plat.cuda_name),
-            torch=fields.get("torch"),
-            diffusers=fields.get("diffusers"),
-            cpu_capability=fields.get("cpu_capability"),
-            threads=fields.get("threads"),
-            determinism=None if determinism is None else frozenset(
-                name for bit, name in enumerate(S.DETERMINISM_FLAGS) if determinism >> bit & 1),
-            attention=fields.get("attention"),
-            software=_map(fields.get("software")),
-        ),
-        model=Model(
-            id=_coded("model", mod.id, mod.id_name),
-            dtype=_coded("dtype", mod.codes.dtype, mod.dtype_name),
-            scheduler=_coded("scheduler", mod.codes.scheduler, mod.scheduler_name),
-            scheduler_options=SchedulerOptions(
-                sigmas=SIGMAS[options & 3],
-                timestep_spacing=SPACINGS[options >> 2 & 3],
-                prediction_type=PREDICTIONS[options >> 4 & 3],
-                rescale_betas_zero_snr=bool(options >> 6 & 1),
-            ),
-            scheduler_config=_map(fields.get("scheduler_config")),
-            vae=None if vae is None else ModelRef(vae.name, _hash_text(vae.hash)),
-            adapters=tuple(
-                Adapter(name=a.ref.name, kind=_coded("adapter_kind", a.kind, a.kind_name),
-                        hash=_hash_text(a.ref.hash), weight=a.weight)
-                for a in fields.get("adapters", ())),
-            clip_skip=fields.get("clip_skip", 0),
-            hash=_hash_text(fields["model_hash"].hash) if "model_hash" in fields else None,
-        ),
-        data=Data(
-            prompt=dat.text.prompt,
-            negative_prompt=dat.text.negative_prompt,
-            height=dat.height,
-            width=dat.width,
-            seed=dat.seed,
-            steps=dat.steps,
-            guidance_scale=dat.guidance_scale,
-            rng="cpu" if rng is None else _coded("rng", rng.code, rng.name),
-            eta=fields.get("eta", 0.0),
-            strength=fields.get("strength"),
-            guidance_rescale=fields.get("guidance_rescale", 0.0),
-        ),
-        payload=Payload(
-            pixels=fields.get("pixels"),
-            pixel_digest=_hash_text(fields["pixel_digest"].hash) if "pixel_digest" in fields else None,
-            model=fields.get("model_payload"),
-        ),
-        extensions=tuple(Extension(tag, value) for tag, value in fields.items() if isinstance(tag, int)),
-        stored_text=(text_compressor, dat.text.prompt, dat.text.negative_prompt, dat.text.raw),
+    fields = {}
+    for f in body.extension.fields:
+        name = S.FIELDS[f.tag][0] if f.tag in S.FIELDS else f.tag
+        fields[name] = _field_value(name, f.value)
+    return assemble(
+        (comp.pixel_compressor, comp.text_compressor, comp.model_compressor),
+        (_coded("device", plat.codes.device, plat.device_name), _coded("arch", plat.codes.arch, plat.arch_name),
+         _coded("gpu", plat.gpu, plat.gpu_name), _coded("cuda", plat.cuda, plat.cuda_name)),
+        (_coded("model", mod.id, mod.id_name), _coded("dtype", mod.codes.dtype, mod.dtype_name),
+         _coded("scheduler", mod.codes.scheduler, mod.scheduler_name)),
+        (dat.text.prompt, dat.text.negative_prompt, dat.text.raw),
+        (dat.height, dat.width, dat.seed, dat.steps),
+        dat.guidance_scale,
+        fields,
     )
-
-
-def _map(parsed) -> dict[str, str]:
-    return {} if parsed is None else {e.key: e.value for e in parsed.entries}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,6 +149,9 @@ def _hash(text: str | None, where: str, allow_none: bool = False) -> dict:
     code = int(kind) if kind.isdigit() else R["hash_kind"].codes.get(kind)
     if code is None or code == 0:
         raise Violation("invalid-value", f"unknown hash kind {kind!r}", where)
+    expected = HASH_LENGTHS.get(R["hash_kind"].names.get(code), len(digest))
+    if len(digest) != expected:
+        raise Violation("invalid-value", f"a {kind} hash has {expected} bytes, not {len(digest)}", where)
     return dict(kind=code, len_digest=len(digest), digest=digest)
 
 
@@ -274,9 +247,21 @@ def _to_container(obj: AigifFile) -> dict:
     )
 
 
+def text_compressor_for(obj: AigifFile) -> str:
+    """The text compressor the writer uses for ``obj`` (its own choice when none is set, R10.3)."""
+    try:
+        code, _ = _text(obj)
+    except Violation as err:
+        raise UsageError(err.detail, code=err.code, path=_path(err)) from None
+    return R["text_compressor"].names[code]
+
+
 def _text(obj: AigifFile) -> tuple[int, dict]:
     """R10.2/R10.3: reuse the stored block while it still holds these strings; else pick the encoding."""
     prompt, negative = obj.data.prompt, obj.data.negative_prompt
+    for value, where in ((prompt, "data.prompt"), (negative, "data.negative_prompt")):
+        if not isinstance(value, str):
+            raise Violation("invalid-value", f"expected a string, got {type(value).__name__}", where)
     wanted = obj.compression.text_compressor
     stored = obj.stored_text
     if stored is not None and stored[1:3] == (prompt, negative) and wanted in (None, stored[0]):

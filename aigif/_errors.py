@@ -1,7 +1,7 @@
 """One error hierarchy with stable codes.
 
 Callers (and the conformance suite) branch on ``err.code``, never on the message: messages may be
-reworded, codes may not. Every code is listed in spec section 9 ("Errors").
+reworded, codes may not. The format's codes are listed in spec section 9 ("Reading").
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ class FileError(AigifError, OSError):
     __module__ = "aigif"
 
 
-#: Codes a reader reports for bad bytes (spec section 9). Order is the spec's order.
+#: Codes a reader reports for bad bytes (spec section 9, "Reading"), in the spec's order.
 FORMAT_CODES = (
     "truncated",
     "bad-signature",

@@ -12,6 +12,9 @@ from ._model import AigifFile
 
 PathLike = str | os.PathLike
 
+_UMASK = os.umask(0o022)  # read once (os.umask can only be read by setting it) and put back
+os.umask(_UMASK)
+
 
 def read(source: PathLike | bytes | bytearray | memoryview) -> AigifFile:
     """Read an AIGIF file from a path or from bytes. Raises ``AigifError`` subclasses only."""
@@ -22,7 +25,8 @@ def read(source: PathLike | bytes | bytearray | memoryview) -> AigifFile:
 
 def read_bytes(path: PathLike) -> bytes:
     try:
-        return Path(path).read_bytes()
+        with open(path, "rb", buffering=0) as handle:  # unbuffered: one read, no buffer copy
+            return handle.readall()
     except FileNotFoundError:
         raise FileError(f"no such file: {os.fspath(path)}", code="not-found") from None
     except IsADirectoryError:
@@ -50,12 +54,13 @@ def write_bytes_atomic(path: PathLike, data: bytes, *, overwrite: bool = False) 
     target = Path(path)
     directory = target.parent if str(target.parent) else Path(".")
     if not overwrite and target.exists():
-        raise FileError(f"{target} exists (use --force to overwrite)", code="exists")
+        raise FileError(f"{target} exists and is not overwritten", code="exists")
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as err:
         raise FileError(f"cannot write in {directory}: {err.strerror or err}", code="io-error") from None
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a written file gets the usual mode
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -66,10 +71,10 @@ def write_bytes_atomic(path: PathLike, data: bytes, *, overwrite: bool = False) 
             try:
                 os.link(tmp, target)
             except FileExistsError:
-                raise FileError(f"{target} exists (use --force to overwrite)", code="exists") from None
+                raise FileError(f"{target} exists and is not overwritten", code="exists") from None
             except OSError:  # no hard links on this file system: best effort
                 if target.exists():
-                    raise FileError(f"{target} exists (use --force to overwrite)", code="exists") from None
+                    raise FileError(f"{target} exists and is not overwritten", code="exists") from None
                 os.replace(tmp, target)
     except FileError:
         raise

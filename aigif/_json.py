@@ -14,6 +14,7 @@ import dataclasses
 import json
 from typing import Any
 
+from ._codec import text_compressor_for
 from ._errors import UsageError
 from ._model import (Adapter, AigifFile, Compression, Data, Extension, Model, ModelRef, Payload, Platform,
                      SchedulerOptions)
@@ -39,6 +40,8 @@ def to_json(obj: AigifFile) -> dict[str, Any]:
         if section == "compression":
             entries["save_pixels"] = obj.payload.pixels is not None
             entries["save_model"] = obj.payload.model is not None
+            if value.text_compressor is None:  # not written yet: show what the writer would choose
+                value = dataclasses.replace(value, text_compressor=text_compressor_for(obj))
         for f in dataclasses.fields(cls):
             item = getattr(value, f.name)
             if f.name in core or item != _default(f):
@@ -94,8 +97,8 @@ def from_json(doc: Any) -> AigifFile:
             doc = json.loads(doc)
         except (ValueError, RecursionError) as err:
             raise UsageError(f"not valid JSON: {err}", code="invalid-json") from None
-    _expect(doc, dict, "the document")
-    _keys(doc, {"version", *SECTIONS, "extensions"}, "the document")
+    _expect(doc, dict, "$")
+    _keys(doc, {"version", *SECTIONS, "extensions"}, "$")
     if doc.get("version", 1) != 1 or isinstance(doc.get("version"), bool):
         raise UsageError(f"version must be 1, got {doc.get('version')!r}", code="unsupported-version")
     sections = {name: _section(doc, name) for name in SECTIONS}
@@ -105,7 +108,8 @@ def from_json(doc: Any) -> AigifFile:
     for flag, present in (("save_pixels", payload.pixels is not None), ("save_model", payload.model is not None)):
         given = comp.pop(flag, present)
         if given is not present:
-            raise UsageError(f"compression.{flag} is {given!r} but the payload says {present!r}",
+            raise UsageError(f"is {json.dumps(given)} but the payload {'has' if present else 'has no'} "
+                             f"{'pixels' if flag == 'save_pixels' else 'model'}",
                              code="invalid-json", path=f"compression.{flag}")
     return AigifFile(
         compression=_build(Compression, comp, "compression"),
@@ -120,10 +124,14 @@ def from_json(doc: Any) -> AigifFile:
                                            for i, a in enumerate(_list(v, p, dict)))}),
         data=_build(Data, sections["data"], "data"),
         payload=payload,
-        extensions=tuple(
-            Extension(tag=_expect(e.get("tag"), int, f"extensions[{i}].tag"), data=_bytes(e.get("data"), f"extensions[{i}].data"))
-            for i, e in enumerate(_list(doc.get("extensions", []), "extensions", dict))),
+        extensions=tuple(_extension(e, f"extensions[{i}]")
+                         for i, e in enumerate(_list(doc.get("extensions", []), "extensions", dict))),
     )
+
+
+def _extension(entry: dict, path: str) -> Extension:
+    _keys(entry, {"tag", "data"}, path)
+    return Extension(tag=_expect(entry.get("tag"), int, f"{path}.tag"), data=_bytes(entry.get("data"), f"{path}.data"))
 
 
 def _section(doc: dict, name: str) -> dict:
@@ -133,7 +141,11 @@ def _section(doc: dict, name: str) -> dict:
 def _build(cls, values: dict, path: str, converters: dict | None = None):
     """Check the keys against the dataclass and convert nested values; the writer checks the rest."""
     converters = converters or {}
-    _keys(values, {f.name for f in dataclasses.fields(cls)}, path)
+    fields = dataclasses.fields(cls)
+    _keys(values, {f.name for f in fields}, path)
+    for f in fields:
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and f.name not in values:
+            raise UsageError(f"missing key {f.name!r}", code="invalid-json", path=path)
     return cls(**{key: converters[key](value, f"{path}.{key}") if key in converters and value is not None else value
                   for key, value in values.items()})
 
@@ -141,13 +153,14 @@ def _build(cls, values: dict, path: str, converters: dict | None = None):
 def _keys(values: dict, known: set[str], path: str) -> None:
     unknown = sorted(set(values) - known)
     if unknown:
-        raise UsageError(f"unknown key {unknown[0]!r} in {path} (known: {', '.join(sorted(known))})",
+        raise UsageError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})",
                          code="invalid-json", path=path)
 
 
 def _expect(value, kind, path):
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        raise UsageError(f"{path} must be a JSON {kind.__name__}", code="invalid-json", path=path)
+        what = {dict: "an object", list: "an array", str: "a string", int: "an integer"}[kind]
+        raise UsageError(f"must be {what}", code="invalid-json", path=path)
     return value
 
 
@@ -170,4 +183,4 @@ def _bytes(value, path) -> bytes:
     try:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
-        raise UsageError(f"{path} is not valid base64", code="invalid-json", path=path) from None
+        raise UsageError("is not valid base64", code="invalid-json", path=path) from None

@@ -81,7 +81,7 @@ class Model:
     id: Coded = "stable-diffusion-v1-5"
     dtype: Coded = "float32"
     scheduler: Coded = "ddim"
-    scheduler_options: SchedulerOptions = field(default_factory=SchedulerOptions)
+    scheduler_options: SchedulerOptions = SchedulerOptions()  # immutable, so one shared default is safe
     scheduler_config: Mapping[str, str] = field(default_factory=dict)
     vae: ModelRef | None = None
     adapters: tuple[Adapter, ...] = ()

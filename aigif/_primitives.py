@@ -143,16 +143,27 @@ _LENGTH = UVarInt(what="length")
 
 
 def decimal_form(value: float) -> tuple[int, int] | None:
-    """R4.4: (m, k) with value == m * 10**-k, k <= 2 minimal, |m| <= 2**53; None if there is none."""
+    """R4.4: (m, k) with value == m * 10**-k, k <= 2 minimal, |m| <= 2**53; None if there is none.
+
+    The digits are those of ``repr``, the shortest decimal that converts back to ``value``.
+    """
     if not math.isfinite(value) or (value == 0 and math.copysign(1.0, value) < 0):
         return None
-    shortest = decimal.Decimal(repr(value)).normalize()  # the shortest round-trip digits
-    sign, digits, exponent = shortest.as_tuple()
-    k = max(0, -exponent)
-    if k > 2:
-        return None
-    m = int(shortest.scaleb(k))
-    if abs(m) > 2**53 or float(f"{m}e-{k}") != value:
+    text = repr(value)
+    if "e" in text:  # very large or very small: let decimal do the exponent arithmetic
+        sign, digits, exponent = decimal.Decimal(text).normalize().as_tuple()
+        if exponent < -2 or exponent > 16:
+            return None
+        k = max(0, -exponent)
+        m = int("".join(map(str, digits))) * 10 ** max(0, exponent) * (-1 if sign else 1)
+    else:
+        whole, _, fraction = text.partition(".")
+        fraction = fraction.rstrip("0")
+        if len(fraction) > 2:
+            return None
+        k = len(fraction)
+        m = int(whole + fraction)
+    if abs(m) > 2**53:
         return None
     return m, k
 

@@ -15,7 +15,7 @@ from importlib import resources
 
 ESCAPE_4BIT = 15  # R4.7: "other, named"
 ESCAPE_EXP = 254  # R4.7
-PRIVATE_EXP = range(224, 254)  # R7.1: never assigned by the public registry
+PRIVATE_EXP = range(224, 254)  # R7.0: never assigned by the public registry
 
 
 @dataclass(frozen=True)

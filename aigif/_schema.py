@@ -213,6 +213,9 @@ Data = c.Struct(  # R5.4
 # Fields (R6): tag, length, value; odd tags are critical.
 
 SCHEDULER_OPTION_BITS = 7  # R6.7: sigmas (2), timestep spacing (2), prediction type (2), rescale (1)
+SIGMAS = ("default", "karras", "exponential", "beta")
+SPACINGS = ("default", "leading", "linspace", "trailing")
+PREDICTIONS = ("default", "epsilon", "v_prediction", "sample")
 DETERMINISM_FLAGS = ("deterministic_algorithms", "cudnn_deterministic", "cudnn_benchmark", "tf32_matmul",
                      "tf32_cudnn")
 

@@ -1,0 +1,112 @@
+"""Plain values read from a file -> the ``AigifFile`` dataclass tree.
+
+Both readers (the construct schema in ``_codec`` and the fast path in ``_fastread``) end here, so
+the mapping from the bitstream to the object is written once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from ._model import AigifFile, Compression, Data, Extension, Model, Payload, Platform, SchedulerOptions
+from ._registry import REGISTRIES
+from ._schema import DETERMINISM_FLAGS, PREDICTIONS, SIGMAS, SPACINGS
+
+R = REGISTRIES
+
+#: Field name (spec 6.7) -> (section, attribute) of the object, where it differs from the name.
+FIELD_HOME = {
+    "scheduler_options": "model", "torch": "platform", "scheduler_config": "model", "diffusers": "platform",
+    "vae": "model", "cpu_capability": "platform", "adapters": "model", "threads": "platform",
+    "clip_skip": "model", "determinism": "platform", "rng": "data", "attention": "platform", "eta": "data",
+    "software": "platform", "strength": "data", "model_hash": ("model", "hash"),
+    "guidance_rescale": "data", "pixels": "payload", "pixel_digest": "payload",
+    "model_payload": ("payload", "model"),
+}
+
+
+def coded(registry: str, code: int, name: str | None = None) -> str | int:
+    return R[registry].value_of(code, name)
+
+
+def hash_text(kind: int, digest: bytes) -> str | None:
+    """R4.5: a hash as ``"kind:hex"``; kind 0 means none."""
+    return None if kind == 0 else f"{coded('hash_kind', kind)}:{digest.hex()}"
+
+
+def scheduler_options(bits: int) -> SchedulerOptions:
+    """R6.7 field 1."""
+    return SchedulerOptions(SIGMAS[bits & 3], SPACINGS[bits >> 2 & 3], PREDICTIONS[bits >> 4 & 3], bool(bits >> 6 & 1))
+
+
+def determinism(bits: int) -> frozenset[str]:
+    """R6.7 field 10."""
+    return frozenset(name for bit, name in enumerate(DETERMINISM_FLAGS) if bits >> bit & 1)
+
+
+def _fresh(cls, values: dict):
+    """An instance of a frozen dataclass *without* running its ``__init__``.
+
+    The generated ``__init__`` of a frozen dataclass sets each field through ``object.__setattr__``,
+    which makes building the six objects of a file cost more than parsing its bytes. The reader's
+    values are already checked, so they are put in place directly; every field not given takes
+    its declared default. (``tests/test_assemble.py`` checks the result equals normal construction.)
+    """
+    defaults, factories = _DEFAULTS[cls]
+    fields = defaults.copy()
+    fields.update(values)
+    for name, factory in factories:  # mutable defaults (dicts) are made fresh for each object
+        if name not in values:
+            fields[name] = factory()
+    if len(fields) != len(defaults):
+        raise TypeError(f"{cls.__name__} has no field(s) {sorted(set(fields) - set(defaults))}")
+    obj = object.__new__(cls)
+    object.__setattr__(obj, "__dict__", fields)
+    return obj
+
+
+_DEFAULTS = {
+    cls: ({f.name: None if f.default is dataclasses.MISSING else f.default for f in dataclasses.fields(cls)},
+          [(f.name, f.default_factory) for f in dataclasses.fields(cls) if f.default_factory is not dataclasses.MISSING])
+    for cls in (AigifFile, Compression, Platform, Model, Data, Payload)
+}
+assert not any(hasattr(cls, "__post_init__") for cls in _DEFAULTS), "_fresh would skip __post_init__"
+
+
+def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, text: tuple, numbers: tuple,
+             guidance_scale: float, fields: dict) -> AigifFile:
+    """Build the object from core values and the fields (name -> value; unknown tag -> bytes)."""
+    sections: dict[str, dict] = {"platform": {}, "model": {}, "data": {}, "payload": {}}
+    extensions = []
+    for key, value in fields.items():
+        if isinstance(key, int):
+            extensions.append(Extension(key, value))
+            continue
+        home = FIELD_HOME[key]
+        section, attribute = (home, key) if isinstance(home, str) else home
+        sections[section][attribute] = value
+    pixel, text_codec, model_codec = compressors
+    prompt, negative_prompt, raw = text
+    height, width, seed, steps = numbers
+    text_compressor = TEXT_COMPRESSORS[text_codec]
+    device, arch, gpu, cuda = platform
+    model_id, dtype, scheduler = model
+    return _fresh(AigifFile, {
+        "compression": _fresh(Compression, {"pixel_compressor": PIXEL_COMPRESSORS[pixel],
+                                            "text_compressor": text_compressor,
+                                            "model_compressor": MODEL_COMPRESSORS[model_codec]}),
+        "platform": _fresh(Platform, {"device": device, "arch": arch, "gpu": gpu, "cuda": cuda,
+                                      **sections["platform"]}),
+        "model": _fresh(Model, {"id": model_id, "dtype": dtype, "scheduler": scheduler, **sections["model"]}),
+        "data": _fresh(Data, {"prompt": prompt, "negative_prompt": negative_prompt, "height": height,
+                              "width": width, "seed": seed, "steps": steps, "guidance_scale": guidance_scale,
+                              **sections["data"]}),
+        "payload": _fresh(Payload, sections["payload"]),
+        "extensions": tuple(extensions),
+        "stored_text": (text_compressor, prompt, negative_prompt, raw),
+    })
+
+
+PIXEL_COMPRESSORS = R["pixel_compressor"].names
+TEXT_COMPRESSORS = R["text_compressor"].names
+MODEL_COMPRESSORS = R["model_compressor"].names

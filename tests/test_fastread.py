@@ -1,0 +1,93 @@
+"""The reader's fast path against the schema (differential).
+
+``aigif.loads`` reads valid files with ``_fastread`` and hands everything else to the construct
+schema, which is the definition of the format. The fast path is therefore correct if (1) it accepts
+every valid file, building the very object the schema builds, and (2) it never accepts a file the
+schema refuses. Both are checked here on generated files, mutations of them and random bytes.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import EXAMPLE2_BYTES, TABLE1_BYTES, reseal
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_roundtrip import files
+
+import aigif
+from aigif import _codec, _fastread
+
+
+def schema_result(data: bytes):
+    try:
+        return _codec.loads_schema(data)
+    except aigif.FormatError as error:
+        return error
+
+
+def same_object(a: aigif.AigifFile, b: aigif.AigifFile) -> None:
+    assert a == b
+    assert a.stored_text == b.stored_text
+    assert aigif.to_json(a) == aigif.to_json(b)
+
+
+@pytest.mark.parametrize("data", [TABLE1_BYTES, EXAMPLE2_BYTES], ids=["14.1", "14.2"])
+def test_worked_examples_take_the_fast_path(data):
+    same_object(_fastread.parse(data), _codec.loads_schema(data))
+
+
+def test_loads_uses_the_fast_path_for_valid_files(monkeypatch):
+    def fail(data):
+        raise AssertionError("the schema was asked to read a valid file")
+
+    monkeypatch.setattr(_codec, "loads_schema", fail)
+    assert aigif.loads(TABLE1_BYTES).data.prompt == "A cute cat"
+
+
+def test_loads_names_errors_through_the_schema():
+    with pytest.raises(aigif.FormatError) as info:
+        aigif.loads(TABLE1_BYTES[:-1] + b"\x00")
+    assert info.value.code == "bad-checksum"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(files())
+def test_every_valid_file_is_read_by_the_fast_path_as_by_the_schema(obj):
+    data = aigif.dumps(obj)
+    same_object(_fastread.parse(data), _codec.loads_schema(data))
+
+
+def mutations():
+    """A valid file and one random edit of it, resealed or not."""
+
+    @st.composite
+    def build(draw):
+        data = bytearray(aigif.dumps(draw(files())))
+        kind = draw(st.sampled_from(["flip", "insert", "delete", "truncate", "set"]))
+        at = draw(st.integers(0, len(data) - 1))
+        if kind == "flip":
+            data[at] ^= 1 << draw(st.integers(0, 7))
+        elif kind == "set":
+            data[at] = draw(st.integers(0, 255))
+        elif kind == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=3))
+        elif kind == "delete":
+            del data[at:at + draw(st.integers(1, 3))]
+        else:
+            del data[at:]
+        data = bytes(data)
+        return reseal(data) if draw(st.booleans()) and len(data) > 12 else data
+
+    return build()
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(mutations(), st.binary(max_size=80), st.binary(max_size=60).map(lambda b: reseal(TABLE1_BYTES[:9] + b + b"\0\0\0\0"))))
+def test_the_fast_path_never_accepts_what_the_schema_refuses(data):
+    expected = schema_result(data)
+    try:
+        fast = _fastread.parse(data)
+    except Exception:  # noqa: BLE001 - refusing is always safe: the schema then decides
+        return
+    assert not isinstance(expected, aigif.FormatError), f"fast path accepted a file the schema refuses: {expected}"
+    same_object(fast, expected)

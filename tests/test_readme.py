@@ -1,0 +1,34 @@
+"""The README's Quick start and CI agree: CI runs the README's test command, exactly."""
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def quick_start_commands() -> list[str]:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    section = readme.split("## Quick start", 1)[1]
+    block = re.search(r"```(?:bash|sh|console)?\n(.*?)```", section, re.S).group(1)
+    return [line for line in block.splitlines() if line.strip()]
+
+
+def test_quick_start_has_exactly_two_commands_that_make_their_own_venv():
+    main_job, tests = quick_start_commands()
+    for command in (main_job, tests):
+        assert command.startswith("python3 -m venv .venv && .venv/bin/pip install")
+    assert "aigif build" in main_job and "aigif info" in main_job
+    assert "pytest" in tests
+
+
+def test_ci_runs_the_readme_test_command_exactly():
+    _, tests = quick_start_commands()
+    ci_lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text("utf-8").splitlines()]
+    assert tests in ci_lines
+
+
+def test_no_cuda_build_of_torch_is_ever_requested():
+    """A bare 'torch' would pull a multi-GB CUDA build; only the pinned CPU file is allowed."""
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    for requirement in re.findall(r'"(torch[^"]*)"', pyproject):
+        assert requirement == "torch==2.13.0"
