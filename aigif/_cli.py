@@ -9,11 +9,13 @@ from __future__ import annotations
 import json
 import os
 import sys
+import unicodedata
 from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__
 from ._codec import dumps
@@ -86,15 +88,20 @@ def build(
         sys.stdout.buffer.flush()
         return
     write_bytes_atomic(output, data, overwrite=force)
-    Console(stderr=True, highlight=False).print(f"wrote {output} ({len(data):,} bytes)")
+    Console(stderr=True, highlight=False).print(_plain(f"wrote {output} ({len(data):,} bytes)"))
 
 
 # ---------------------------------------------------------------------------------------------
 
 
+def _plain(text: str) -> Text:
+    """Text from a file, made safe for a terminal: never rich markup, never a control character."""
+    return Text("".join(f"\\x{ord(ch):02x}" if unicodedata.category(ch) == "Cc" else ch for ch in text))
+
+
 def _print_table(obj: AigifFile, name: str, size: int) -> None:
     doc = to_json(obj)
-    table = Table(title=f"{name} — AIGIF v{doc['version']}, {size:,} bytes", title_justify="left",
+    table = Table(title=_plain(f"{name} — AIGIF v{doc['version']}, {size:,} bytes"), title_justify="left",
                   show_header=True, header_style="bold")
     table.add_column("section", style="cyan", no_wrap=True)
     table.add_column("field", no_wrap=True)
@@ -108,7 +115,7 @@ def _print_table(obj: AigifFile, name: str, size: int) -> None:
             continue
         first = True
         for key, value in entries.items():
-            table.add_row(section if first else "", key, _show(section, key, value, obj))
+            table.add_row(section if first else "", key, _plain(_show(section, key, value, obj)))
             first = False
     Console(highlight=False, soft_wrap=False).print(table)
 

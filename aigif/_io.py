@@ -31,8 +31,9 @@ def read_bytes(path: PathLike) -> bytes:
         raise FileError(f"no such file: {os.fspath(path)}", code="not-found") from None
     except IsADirectoryError:
         raise FileError(f"is a directory: {os.fspath(path)}", code="io-error") from None
-    except OSError as err:
-        raise FileError(f"cannot read {os.fspath(path)}: {err.strerror or err}", code="io-error") from None
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+        raise FileError(f"cannot read {os.fspath(path)!r}: {getattr(err, 'strerror', None) or err}",
+                        code="io-error") from None
 
 
 def write(obj: AigifFile, path: PathLike, *, overwrite: bool = False) -> int:
@@ -51,7 +52,16 @@ def write_bytes_atomic(path: PathLike, data: bytes, *, overwrite: bool = False) 
     Without ``overwrite`` the move is a hard link, which fails if ``path`` exists, so two writers
     racing for one name cannot both win, and an existing file is never replaced.
     """
-    target = Path(path)
+    try:
+        _write_atomic(Path(path), data, overwrite)
+    except FileError:
+        raise
+    except (OSError, ValueError) as err:  # ValueError: a NUL in the path
+        raise FileError(f"cannot write {os.fspath(path)!r}: {getattr(err, 'strerror', None) or err}",
+                        code="io-error") from None
+
+
+def _write_atomic(target: Path, data: bytes, overwrite: bool) -> None:
     directory = target.parent if str(target.parent) else Path(".")
     if not overwrite and target.exists():
         raise FileError(f"{target} exists and is not overwritten", code="exists")
@@ -76,10 +86,6 @@ def write_bytes_atomic(path: PathLike, data: bytes, *, overwrite: bool = False) 
                 if target.exists():
                     raise FileError(f"{target} exists and is not overwritten", code="exists") from None
                 os.replace(tmp, target)
-    except FileError:
-        raise
-    except OSError as err:
-        raise FileError(f"cannot write {target}: {err.strerror or err}", code="io-error") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -146,6 +146,9 @@ def _build(cls, values: dict, path: str, converters: dict | None = None):
     for f in fields:
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and f.name not in values:
             raise UsageError(f"missing key {f.name!r}", code="invalid-json", path=path)
+        if values.get(f.name, 0) is None and f.default is not None:  # null only where absence is null
+            raise UsageError("must not be null (leave the key out for its default)", code="invalid-json",
+                             path=f"{path}.{f.name}")
     return cls(**{key: converters[key](value, f"{path}.{key}") if key in converters and value is not None else value
                   for key, value in values.items()})
 

@@ -171,3 +171,40 @@ def test_racing_processes_to_one_name_exactly_one_wins(tmp_path):
         results = list(pool.map(_process_writer, [(str(tmp_path), name, i) for i, name in enumerate(names)]))
         assert results == ["won"] * 24
     assert leftovers(tmp_path) == sorted([f"race{i}.aigif" for i in range(3)] + names)
+
+
+def test_write_without_hard_links_still_works(tmp_path, monkeypatch):
+    """docs/cli.md 'Safe writes': on a file system without hard links the move falls back to a rename."""
+    import errno
+
+    from aigif import _io
+
+    def no_links(src, dst):
+        raise OSError(errno.EPERM, "Operation not permitted")
+
+    monkeypatch.setattr(_io.os, "link", no_links)
+    path = tmp_path / "cat.aigif"
+    assert aigif.write(table1(), path) == 67
+    assert path.read_bytes() == TABLE1_BYTES
+    with raises_code("exists", aigif.FileError):
+        aigif.write(table1(), path)
+    assert leftovers(tmp_path) == ["cat.aigif"]
+
+
+def test_read_a_name_too_long_is_io_error(tmp_path):
+    with raises_code("io-error", aigif.FileError):
+        aigif.read(tmp_path / ("x" * 300))
+
+
+def test_write_a_name_too_long_is_io_error(tmp_path):
+    with raises_code("io-error", aigif.FileError):
+        aigif.write(table1(), tmp_path / ("x" * 300))
+    assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("operation", ["read", "write"])
+def test_a_path_with_a_nul_character_is_a_file_error(tmp_path, operation):
+    path = str(tmp_path / "a\x00b.aigif")
+    with pytest.raises(aigif.FileError):
+        aigif.read(path) if operation == "read" else aigif.write(table1(), path)
+    assert leftovers(tmp_path) == []

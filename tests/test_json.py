@@ -143,9 +143,8 @@ def test_unknown_keys_are_invalid_json(doc):
         build(doc)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: from_json ignores unknown keys inside an extensions entry "
-                                       "(R11.5 says an unknown key is an error, invalid-json)")
 def test_unknown_key_in_an_extension_entry_is_invalid_json():
+    """R11.5 (regression: from_json used to ignore unknown keys inside an extensions entry)."""
     with raises_code("invalid-json", aigif.UsageError):
         build({"extensions": [{"tag": 100, "data": "", "critical": False}]})
 
@@ -183,6 +182,14 @@ def test_save_flags_that_agree_are_accepted():
     assert doc["compression"]["save_pixels"] is True and doc["compression"]["save_model"] is True
 
 
+@pytest.mark.parametrize("doc", [{"data": {"steps": None}}, {"platform": {"device": None}},
+                                 {"data": {"eta": None}}, {"model": {"adapters": None}}])
+def test_null_where_the_default_is_not_null_is_invalid_json(doc):
+    """R11.5: a key is either given a value of its type or left out; null stands only for an absent field."""
+    with raises_code("invalid-json", aigif.UsageError):
+        aigif.from_json(doc)
+
+
 @pytest.mark.parametrize("doc", [
     {"data": {"prompt": 5}},
     {"data": {"negative_prompt": ["x"]}},
@@ -191,12 +198,10 @@ def test_save_flags_that_agree_are_accepted():
     {"data": {"seed": 1.0}},
     {"data": {"height": 512.5}},
     {"data": {"height": "512"}},
-    {"data": {"steps": None}},
     {"data": {"guidance_scale": "7.5"}},
     {"data": {"guidance_scale": True}},
     {"platform": {"threads": "4"}},
     {"model": {"clip_skip": 1.5}},
-    {"platform": {"device": None}},
     {"platform": {"gpu": 1.0}},
 ])
 def test_wrong_value_types_are_invalid_value(doc):
@@ -237,15 +242,37 @@ def test_from_json_accepts_text_and_bytes():
     assert build(text) == build(text.encode("utf-8")) == TABLE1_BYTES
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: from_json raises TypeError (not UsageError) when an adapter or a "
-                                       "vae lacks its required 'name' key; through the CLI this is a traceback")
 @pytest.mark.parametrize("doc", [{"model": {"adapters": [{"kind": "lora"}]}}, {"model": {"vae": {}}},
                                  {"model": {"vae": {"hash": "crc32:00000000"}}}])
 def test_missing_required_name_is_a_usage_error(doc):
-    """A model reference and an adapter have no default name (R4.8): a UsageError, not a crash."""
+    """A model reference and an adapter have no default name (R4.8): a UsageError, not a crash.
+
+    (Regression: from_json used to raise TypeError here.)"""
     with pytest.raises(aigif.UsageError) as info:
         build(doc)
     assert info.value.code in {"invalid-json", "invalid-value"}
+
+
+OPTIONAL_KEYS = [("platform", k) for k in ("torch", "diffusers", "cpu_capability", "threads", "determinism",
+                                            "attention", "software")] + \
+                [("model", k) for k in ("scheduler_options", "scheduler_config", "vae", "adapters", "clip_skip",
+                                        "hash")] + \
+                [("data", k) for k in ("rng", "eta", "strength", "guidance_rescale")] + \
+                [("payload", k) for k in ("pixels", "pixel_digest", "model")]
+@pytest.mark.parametrize("section, key", OPTIONAL_KEYS)
+def test_null_for_an_optional_key_is_absence_or_an_error(section, key):
+    """R11.2/R11.5: a null optional key is either refused (UsageError) or means the field is absent;
+    the object must never show a key that its file does not hold."""
+    try:
+        obj = aigif.from_json({section: {key: None}})
+        data = aigif.dumps(obj)
+    except aigif.UsageError:
+        return
+    doc, read = aigif.to_json(obj), aigif.to_json(aigif.loads(data))
+    assert key not in doc.get(section, {})
+    for d in (doc, read):  # the writer's own choice, when the object leaves it open (R10.3)
+        d["compression"].pop("text_compressor")
+    assert doc == read
 
 
 # ---------------------------------------------------------------------------------------------
