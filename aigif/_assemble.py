@@ -91,22 +91,27 @@ def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, t
     text_compressor = TEXT_COMPRESSORS[text_codec]
     device, arch, gpu, cuda = platform
     model_id, dtype, scheduler = model
+    compression = _COMPRESSIONS.get(compressors)
+    if compression is None:  # frozen and made of strings, so one object per combination is shared
+        compression = _COMPRESSIONS[compressors] = _fresh(Compression, {
+            "pixel_compressor": PIXEL_COMPRESSORS[pixel], "text_compressor": text_compressor,
+            "model_compressor": MODEL_COMPRESSORS[model_codec]})
     return _fresh(AigifFile, {
-        "compression": _fresh(Compression, {"pixel_compressor": PIXEL_COMPRESSORS[pixel],
-                                            "text_compressor": text_compressor,
-                                            "model_compressor": MODEL_COMPRESSORS[model_codec]}),
+        "compression": compression,
         "platform": _fresh(Platform, {"device": device, "arch": arch, "gpu": gpu, "cuda": cuda,
                                       **sections["platform"]}),
         "model": _fresh(Model, {"id": model_id, "dtype": dtype, "scheduler": scheduler, **sections["model"]}),
         "data": _fresh(Data, {"prompt": prompt, "negative_prompt": negative_prompt, "height": height,
                               "width": width, "seed": seed, "steps": steps, "guidance_scale": guidance_scale,
                               **sections["data"]}),
-        "payload": _fresh(Payload, sections["payload"]),
+        "payload": _fresh(Payload, sections["payload"]) if sections["payload"] else _EMPTY_PAYLOAD,
         "extensions": tuple(extensions),
         "stored_text": (text_compressor, prompt, negative_prompt, raw),
     })
 
 
+_COMPRESSIONS: dict[tuple[int, int, int], Compression] = {}
+_EMPTY_PAYLOAD = Payload()  # frozen and empty: safe to share
 PIXEL_COMPRESSORS = R["pixel_compressor"].names
 TEXT_COMPRESSORS = R["text_compressor"].names
 MODEL_COMPRESSORS = R["model_compressor"].names
