@@ -6,7 +6,7 @@ hierarchy rooted at ``AigifError``. Importing this package never imports torch.
 """
 
 from ._codec import dumps, loads
-from ._errors import AigifError, FileError, FormatError, UsageError
+from ._errors import AigifError, FileError, FormatError, RecreateError, UsageError
 from ._io import read, write
 from ._json import from_json, to_json
 from ._model import (Adapter, AigifFile, Compression, Data, Extension, Model, ModelRef, Payload, Platform,
@@ -15,10 +15,51 @@ from ._model import (Adapter, AigifFile, Compression, Data, Extension, Model, Mo
 __version__ = "0.1.0"
 SPEC_VERSION = 1
 
+
+def _recreation():
+    """The recreation subpackage, imported on first use: it brings torch and diffusers."""
+    try:
+        from . import _recreate
+    except ImportError as err:
+        raise RecreateError(f"recreation needs the 'recreate' extra (pip install 'aigif[recreate]'): {err}",
+                            code="missing-dependency") from None
+    return _recreate
+
+
+def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool = False, force: bool = False):
+    """Recreate the image of an AIGIF file (a path, bytes or an ``AigifFile``) as a ``PIL.Image``.
+
+    The report — whether the platform check expects bit-exactness, whether a stored pixel digest
+    matched, whether the weights were verified — is in ``image.info["aigif"]``. Imports torch.
+    """
+    result = _recreation().recreate(source, device=device, model_dirs=model_dirs, allow_download=allow_download,
+                                    force=force)
+    result.image.info["aigif"] = result.report()
+    return result.image
+
+
+def save(path, *, prompt: str, **options):
+    """Generate an image with diffusers and write its AIGIF file; returns ``(AigifFile, PIL.Image)``.
+
+    Options: ``model`` (default ``"aigif-tiny-sd"``), ``negative_prompt``, ``width``, ``height``,
+    ``seed`` (random and recorded if omitted), ``steps``, ``guidance_scale``, ``scheduler``,
+    ``scheduler_options``, ``dtype``, ``device``, ``save_pixels``, ``pixel_digest``, ``image_path``,
+    ``model_dirs``, ``allow_download``, ``overwrite``. Imports torch.
+    """
+    return _recreation().save(path, prompt=prompt, **options)
+
+
+def verify(source, image, *, device: str = "cpu", model_dirs=(), allow_download: bool = False,
+           force: bool = False) -> dict:
+    """Recreate ``source`` and compare it with ``image`` (a path or ``PIL.Image``). Imports torch."""
+    result, comparison = _recreation().verify(source, image, device=device, model_dirs=model_dirs,
+                                              allow_download=allow_download, force=force)
+    return {**comparison.to_json(), "recreation": result.report()}
+
 __all__ = [
-    "read", "write", "loads", "dumps", "to_json", "from_json",
+    "read", "write", "loads", "dumps", "to_json", "from_json", "save", "recreate", "verify",
     "AigifFile", "Compression", "Platform", "Model", "SchedulerOptions", "ModelRef", "Adapter", "Data",
     "Payload", "Extension",
-    "AigifError", "FormatError", "UsageError", "FileError",
+    "AigifError", "FormatError", "UsageError", "FileError", "RecreateError",
     "__version__", "SPEC_VERSION",
 ]

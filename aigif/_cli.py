@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__
+from . import __version__, _cli_recreate
 from ._codec import dumps
 from ._errors import AigifError, UsageError
 from ._io import read, read_bytes, write_bytes_atomic
@@ -128,6 +128,9 @@ def _show(section: str, key: str, value, obj: AigifFile) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False) if section == "data" else value
     return json.dumps(value, ensure_ascii=False)
+
+
+_cli_recreate.register(app, _plain)  # save, recreate, verify (they import torch only when run)
 
 
 # ---------------------------------------------------------------------------------------------

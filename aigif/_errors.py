@@ -6,7 +6,8 @@ reworded, codes may not. The format's codes are listed in spec section 9 ("Readi
 
 from __future__ import annotations
 
-__all__ = ["AigifError", "FormatError", "UsageError", "FileError", "FORMAT_CODES"]
+__all__ = ["AigifError", "FormatError", "UsageError", "FileError", "RecreateError", "FORMAT_CODES",
+           "RECREATE_CODES"]
 
 
 class AigifError(Exception):
@@ -45,6 +46,23 @@ class FileError(AigifError, OSError):
     """A file could not be read or written (missing, exists, permission, disk)."""
 
     __module__ = "aigif"
+
+
+class RecreateError(AigifError):
+    """A valid file cannot be recreated here: missing model, refused weights, unsupported setting."""
+
+    __module__ = "aigif"
+
+
+#: Codes of ``RecreateError`` (docs/recreate.md).
+RECREATE_CODES = (
+    "missing-dependency",  # torch/diffusers are not installed (the 'recreate' extra)
+    "model-not-found",  # the model is in none of the places looked
+    "model-refused",  # pickle weights, a pipeline or component outside the allow-list, remote code
+    "hash-mismatch",  # a weight file's SHA-256 differs from the pinned one
+    "cannot-honour",  # a model, scheduler, dtype, device or option this machine cannot reproduce
+    "limit-exceeded",  # a size or step count beyond what recreation accepts
+)
 
 
 #: Codes a reader reports for bad bytes (spec section 9, "Reading"), in the spec's order.

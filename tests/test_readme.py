@@ -17,7 +17,7 @@ def test_quick_start_has_exactly_two_commands_that_make_their_own_venv():
     main_job, tests = quick_start_commands()
     for command in (main_job, tests):
         assert command.startswith("python3 -m venv .venv && .venv/bin/pip install")
-    assert "aigif build" in main_job and "aigif info" in main_job
+    assert "aigif save" in main_job and "aigif recreate" in main_job
     assert "pytest" in tests
 
 

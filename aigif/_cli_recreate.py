@@ -1,0 +1,197 @@
+"""``aigif save``, ``aigif recreate`` and ``aigif verify``: the commands that run diffusers.
+
+They import torch only when they run, so ``aigif info`` and ``aigif build`` stay fast and light.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ._errors import AigifError, FileError, UsageError
+from ._io import read, write_bytes_atomic
+
+SCHEDULER_HELP = ("ddim, pndm, lms, euler, euler_a, heun, dpmpp_2m, dpmpp_2m_sde, dpmpp_sde, dpm2, dpm2_a, unipc, "
+                  "deis, lcm, tcd (default: the model's own)")
+
+
+def register(app: typer.Typer, plain) -> None:
+    """Add the commands to the ``aigif`` app (``plain`` makes file text safe to print)."""
+
+    @app.command()
+    def save(
+        output: str = typer.Argument(..., metavar="OUT.aigif", help="The .aigif file to write."),
+        prompt: str = typer.Option(..., "--prompt", help="The prompt."),
+        model: str = typer.Option("aigif-tiny-sd", "--model", help="A model of the registry, or a local name."),
+        negative_prompt: str = typer.Option("", "--negative-prompt", help="The negative prompt."),
+        width: Optional[int] = typer.Option(None, "--width", help="Width in pixels (default: the model's)."),
+        height: Optional[int] = typer.Option(None, "--height", help="Height in pixels (default: the model's)."),
+        seed: Optional[int] = typer.Option(None, "--seed", help="Seed, 0..2^64-1 (default: random, recorded)."),
+        steps: int = typer.Option(25, "--steps", help="Diffusion steps."),
+        guidance: float = typer.Option(7.5, "--guidance", help="Guidance scale."),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+        karras: bool = typer.Option(False, "--karras", help="Karras sigmas."),
+        sigmas: Optional[str] = typer.Option(None, "--sigmas", help="karras, exponential or beta sigmas."),
+        timestep_spacing: Optional[str] = typer.Option(None, "--timestep-spacing", help="leading, linspace or trailing."),
+        dtype: str = typer.Option("float32", "--dtype", help="float32, float16 or bfloat16."),
+        device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or mps."),
+        image: Optional[Path] = typer.Option(None, "--image", help="Also write the image as PNG."),
+        save_pixels: bool = typer.Option(False, "--save-pixels", help="Embed the pixels losslessly (PNG)."),
+        pixel_digest: bool = typer.Option(False, "--pixel-digest", help="Record the SHA-256 of the pixels."),
+        model_dir: List[Path] = typer.Option([], "--model-dir", help="Look for models here (repeatable)."),
+        allow_download: bool = typer.Option(False, "--allow-download", help="Fetch a missing model from the Hub."),
+        force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
+        as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
+    ) -> None:
+        """Generate an image with diffusers and record it as an AIGIF file."""
+        import aigif
+        from ._model import SchedulerOptions
+
+        if karras and sigmas not in (None, "karras"):
+            raise UsageError("--karras contradicts --sigmas", code="invalid-value")
+        options = SchedulerOptions(sigmas="karras" if karras else (sigmas or "default"),
+                                   timestep_spacing=timestep_spacing or "default")
+        started = time.perf_counter()
+        recreation = aigif._recreation()
+        with _status(f"generating with {model}"):
+            obj, picture = recreation.save(
+                output, prompt=prompt, model=model, negative_prompt=negative_prompt, width=width, height=height,
+                seed=seed, steps=steps, guidance_scale=guidance, scheduler=scheduler, scheduler_options=options,
+                dtype=dtype, device=device, save_pixels=save_pixels, pixel_digest=pixel_digest, image_path=image,
+                model_dirs=model_dir, allow_download=allow_download, overwrite=force)
+        size = Path(output).stat().st_size
+        raw = obj.data.width * obj.data.height * 3
+        png = len(recreation._engine.encode_png(picture))
+        summary = {"file": output, "aigif_bytes": size, "raw_pixel_bytes": raw, "png_bytes": png,
+                   "seed": obj.data.seed, "model": obj.model.id, "scheduler": obj.model.scheduler,
+                   "seconds": round(time.perf_counter() - started, 3), "image": str(image) if image else None}
+        if as_json:
+            sys.stdout.write(json.dumps(summary) + "\n")
+            return
+        console = Console(highlight=False)
+        console.print(plain(f"wrote {output}: {size:,} bytes for a {obj.data.width}x{obj.data.height} image "
+                            f"(raw pixels {raw:,} bytes, PNG {png:,} bytes; 1/{raw // max(size, 1):,} of the pixels)"))
+        console.print(plain(f"seed {obj.data.seed}, {obj.model.scheduler}, {obj.data.steps} steps, "
+                            f"{summary['seconds']:.1f} s" + (f"; image {image}" if image else "")))
+
+    @app.command()
+    def recreate(
+        files: List[str] = typer.Argument(..., metavar="FILE...", help="AIGIF files to recreate."),
+        output: Optional[Path] = typer.Option(None, "-o", "--output", metavar="OUT.png",
+                                              help="The image to write (one FILE only)."),
+        out_dir: Optional[Path] = typer.Option(None, "--out-dir", help="Write NAME.png here for each FILE."),
+        device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or mps."),
+        model_dir: List[Path] = typer.Option([], "--model-dir", help="Look for models here (repeatable)."),
+        allow_download: bool = typer.Option(False, "--allow-download", help="Fetch a missing model from the Hub."),
+        force: bool = typer.Option(False, "--force", help="Overwrite outputs; recreate what cannot be honoured."),
+        as_json: bool = typer.Option(False, "--json", help="Print one JSON result per file on stdout."),
+    ) -> None:
+        """Recreate images from AIGIF files (each model is loaded once)."""
+        if output is not None and (len(files) != 1 or out_dir is not None):
+            raise UsageError("-o/--output takes exactly one FILE and no --out-dir", code="invalid-value")
+        recreation = __import__("aigif")._recreation()
+        engine = recreation.Engine(device=device, model_dirs=list(model_dir), allow_download=allow_download)
+        targets = [output if output else (out_dir or Path(name).parent) / (Path(name).stem + ".png") for name in files]
+        for target in targets:
+            if target.exists() and not force:
+                raise FileError(f"{target} exists and is not overwritten (use --force)", code="exists")
+        console, errors = Console(highlight=False, stderr=as_json), Console(stderr=True, highlight=False)
+        rows, failures = [], 0
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=errors, transient=True, disable=len(files) == 1) as progress:
+            task = progress.add_task("recreating", total=len(files))
+            for name, target in zip(files, targets):
+                started = time.perf_counter()
+                try:
+                    result = recreation.recreate(name, force=force, engine=engine)
+                    write_bytes_atomic(target, recreation._engine.encode_png(result.image), overwrite=force)
+                except AigifError as error:
+                    failures += 1
+                    rows.append({"file": name, "ok": False, "error": error.code, "message": error.message})
+                    errors.print(plain(f"aigif: error: {name}: {error.message} [{error.code}]"))
+                else:
+                    row = {"file": name, "ok": True, "image": str(target), **result.report(),
+                           "seconds": round(time.perf_counter() - started, 3)}
+                    rows.append(row)
+                    if len(files) == 1 and not as_json:
+                        _describe(console, plain, name, target, result)
+                progress.advance(task)
+        if as_json:
+            for row in rows:
+                sys.stdout.write(json.dumps(row) + "\n")
+        elif len(files) > 1:
+            _summary(console, plain, rows)
+        if failures:
+            raise typer.Exit(1)
+
+    @app.command()
+    def verify(
+        file: str = typer.Argument(..., metavar="FILE.aigif", help="The AIGIF file."),
+        image: Path = typer.Argument(..., metavar="IMAGE.png", help="The image to compare with."),
+        device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or mps."),
+        model_dir: List[Path] = typer.Option([], "--model-dir", help="Look for models here (repeatable)."),
+        allow_download: bool = typer.Option(False, "--allow-download", help="Fetch a missing model from the Hub."),
+        force: bool = typer.Option(False, "--force", help="Recreate even what cannot be honoured."),
+        as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+    ) -> None:
+        """Recreate FILE and compare it with IMAGE: identical, or PSNR, MS-SSIM and largest difference."""
+        from PIL import Image, UnidentifiedImageError
+
+        read(file)  # a bad file is reported before anything heavy happens
+        try:
+            with Image.open(image) as opened:
+                reference = opened.convert("RGB")
+        except FileNotFoundError:
+            raise UsageError(f"no such image: {image}", code="not-found") from None
+        except (UnidentifiedImageError, OSError) as err:
+            raise UsageError(f"{image} is not an image Pillow can read ({err})", code="invalid-value") from None
+        recreation = __import__("aigif")._recreation()
+        result = recreation.recreate(file, device=device, model_dirs=model_dir, allow_download=allow_download,
+                                     force=force)
+        if result.image.size != reference.size:
+            raise UsageError(f"{image} is {reference.size[0]}x{reference.size[1]}, the file's image is "
+                             f"{result.image.size[0]}x{result.image.size[1]}", code="invalid-value")
+        comparison = recreation.compare(result.image, reference)
+        if as_json:
+            sys.stdout.write(json.dumps({**comparison.to_json(), "recreation": result.report()}) + "\n")
+        else:
+            Console(highlight=False).print(plain(f"{file} vs {image}: {comparison.describe()}"))
+        if not comparison.identical:
+            raise typer.Exit(3)
+
+
+def _status(text: str):
+    return Console(stderr=True).status(text, spinner="dots")
+
+
+def _describe(console: Console, plain, name: str, target: Path, result) -> None:
+    if result.expectation is not None:
+        console.print(plain(f"platform: {result.expectation.summary}"))
+    if result.weights:
+        console.print(plain(f"weights: {result.weights}"))
+    for note in result.notes:
+        console.print(plain(f"note: {note}"))
+    console.print(plain(f"wrote {target} ({result.source})"))
+    console.print(plain(result.bit_exact))
+
+
+def _summary(console: Console, plain, rows: list[dict]) -> None:
+    table = Table(title="recreate", title_justify="left")
+    for column in ("file", "result", "image", "seconds"):
+        table.add_column(column)
+    for row in rows:
+        result = row["bit_exact"] if row["ok"] else f"error [{row['error']}]"
+        table.add_row(plain(row["file"]), plain(result), plain(row.get("image", "")), str(row.get("seconds", "")))
+    console.print(table)
+    done = sum(row["ok"] for row in rows)
+    verified = sum(row["ok"] and row["digest"] == "verified" for row in rows)
+    console.print(plain(f"{done} of {len(rows)} recreated, {verified} verified bit-exact, "
+                        f"{len(rows) - done} failed"))

@@ -1,0 +1,139 @@
+"""Recreation: ``save`` generates an image and records its syntax; ``recreate`` replays it.
+
+This subpackage imports torch and diffusers, so ``aigif/__init__.py`` reaches it only inside the
+functions that need it: reading and writing files never load it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._codec import dumps
+from .._errors import FileError, RecreateError
+from .._io import read, write_bytes_atomic
+from .._model import AigifFile, Compression, Data, Model, Payload, Platform, SchedulerOptions
+from . import _engine, _metrics, _models, _platform
+from ._engine import Engine
+from ._metrics import Comparison, compare
+
+
+@dataclass
+class Recreation:
+    """The outcome of recreating one file."""
+
+    image: object  # PIL.Image.Image
+    source: str  # "recreated" | "stored pixels"
+    expectation: _platform.Expectation | None
+    weights: str | None  # "verified" | "unpinned" (the model's pinned hashes), None if not loaded
+    digest: str | None  # "verified" | "differs" | None (no digest in the file)
+    notes: list[str] = field(default_factory=list)
+
+    def report(self) -> dict:
+        return {"source": self.source, "bit_exact": self.bit_exact,
+                "expectation": None if self.expectation is None else self.expectation.verdict,
+                "differences": [] if self.expectation is None else list(self.expectation.differences),
+                "weights": self.weights, "digest": self.digest, "notes": list(self.notes)}
+
+    @property
+    def bit_exact(self) -> str:
+        """The line users look for: verified against a digest, or what the platform check expects."""
+        if self.digest == "verified":
+            return "bit-exact: yes (verified against the file's pixel digest)"
+        if self.digest == "differs":
+            return "bit-exact: no (differs from the file's pixel digest)"
+        if self.source == "stored pixels":
+            return "bit-exact: yes (the file's stored pixels)"
+        expected = self.expectation is not None and self.expectation.verdict == "bit-exact"
+        return f"bit-exact: {'expected' if expected else 'not expected'} (the file has no pixel digest to check)"
+
+
+def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool = False, force: bool = False,
+             engine: Engine | None = None) -> Recreation:
+    """Recreate the image of an AIGIF file (a path, bytes or an ``AigifFile``).
+
+    Refuses, with a ``RecreateError``, a file whose model, scheduler or data type cannot be
+    honoured here, unless ``force``; when the model is missing but the file stores its pixels, the
+    stored pixels are returned.
+    """
+    obj = source if isinstance(source, AigifFile) else read(source)
+    engine = engine or Engine(device=device, model_dirs=[Path(d) for d in model_dirs], allow_download=allow_download)
+    try:
+        notes = _engine.preflight(obj, engine.device, force)
+        loaded = engine.load(obj.model)
+    except RecreateError as error:
+        if obj.payload.pixels is not None and error.code in ("model-not-found", "cannot-honour"):
+            image = _engine.decode_pixels(obj)
+            return Recreation(image, "stored pixels", None, None, _check_digest(obj, image),
+                              [f"not recreated: {error.message}"])
+        raise
+    image, here = engine.generate(obj)
+    return Recreation(image, "recreated", _platform.expectation(obj.platform, here), loaded.weights,
+                      _check_digest(obj, image), notes)
+
+
+def _check_digest(obj: AigifFile, image) -> str | None:
+    if obj.payload.pixel_digest is None:
+        return None
+    return "verified" if _engine.pixel_digest(image) == obj.payload.pixel_digest else "differs"
+
+
+def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: str = "", width: int | None = None,
+         height: int | None = None, seed: int | None = None, steps: int = 25, guidance_scale: float = 7.5,
+         scheduler: str | None = None, scheduler_options: SchedulerOptions = SchedulerOptions(),
+         dtype: str = "float32", device: str = "cpu", save_pixels: bool = False, pixel_digest: bool = False,
+         image_path=None, model_dirs=(), allow_download: bool = False, overwrite: bool = False,
+         engine: Engine | None = None):
+    """Generate an image with diffusers and write its AIGIF file (and, if asked, the PNG).
+
+    Returns ``(AigifFile, PIL image)``. With no ``seed`` a random one is drawn and recorded.
+    ``path=None`` writes no file. Nothing is written unless everything succeeded.
+    """
+    import torch
+
+    for target in (path, image_path):
+        if target is not None and not overwrite and Path(target).exists():
+            raise FileError(f"{target} exists and is not overwritten", code="exists")
+    engine = engine or Engine(device=device, model_dirs=[Path(d) for d in model_dirs], allow_download=allow_download)
+    entry = _models.entry_for(Model(id=model))
+    draft = AigifFile(
+        platform=Platform(threads=torch.get_num_threads()),
+        model=Model(id=model, dtype=dtype, scheduler=scheduler or entry.default_scheduler,
+                    scheduler_options=scheduler_options),
+        data=Data(prompt=prompt, negative_prompt=negative_prompt, height=height or entry.default_size,
+                  width=width or entry.default_size, seed=secrets.randbits(32) if seed is None else seed,
+                  steps=steps, guidance_scale=guidance_scale),
+    )
+    dumps(draft)  # every value is checked (and refused with a UsageError) before anything runs
+    _engine.preflight(draft, engine.device, force=False)
+    image, used = engine.generate(draft)
+    png = _engine.encode_png(image) if save_pixels or image_path is not None else None
+    obj = dataclasses.replace(
+        draft, platform=used,
+        compression=Compression(pixel_compressor="png" if save_pixels else "none"),
+        payload=Payload(pixels=png if save_pixels else None,
+                        pixel_digest=_engine.pixel_digest(image) if pixel_digest else None))
+    if save_pixels and _engine.decode_pixels(obj).tobytes() != image.convert("RGB").tobytes():
+        raise RuntimeError("the PNG encoder is not lossless here")  # a broken Pillow; never expected
+    data = dumps(obj)
+    if image_path is not None:
+        write_bytes_atomic(image_path, png, overwrite=overwrite)
+    if path is not None:
+        write_bytes_atomic(path, data, overwrite=overwrite)
+    return obj, image
+
+
+def verify(source, image, **options) -> tuple[Recreation, Comparison]:
+    """Recreate ``source`` and compare the result with ``image`` (a PIL image or a path)."""
+    from PIL import Image
+
+    if not hasattr(image, "convert"):
+        with Image.open(image) as opened:
+            image = opened.convert("RGB")
+    result = recreate(source, **options)
+    return result, compare(result.image, image)
+
+
+__all__ = ["save", "recreate", "verify", "Recreation", "Comparison", "compare", "Engine"]

@@ -1,0 +1,210 @@
+"""Running a file's syntax through diffusers, deterministically, with each model loaded once.
+
+``save`` and ``recreate`` both go through ``Engine.generate`` under the same determinism settings
+(``deterministic``), so what is recorded at save time is exactly what recreation replays: a CPU
+generator seeded from the file, deterministic algorithms, TF32 off, the recorded thread count and
+the recorded attention processor.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from .._errors import RecreateError
+from .._model import AigifFile, Model
+from . import _models, _platform, _schedulers
+
+#: What recreation accepts before it loads anything (spec limits are wider; these are practical).
+MAX_SIDE, MAX_STEPS = 4096, 1000
+DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+ATTENTION = ("AttnProcessor", "AttnProcessor2_0")
+
+
+@contextlib.contextmanager
+def deterministic(threads: int | None):
+    """Determinism settings for one run; the process's own settings are put back afterwards."""
+    matmul = torch.backends.cuda.matmul
+    saved = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(),
+             torch.is_deterministic_algorithms_warn_only_enabled(), torch.backends.cudnn.benchmark,
+             torch.backends.cudnn.deterministic, matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # needed by deterministic cuBLAS
+    try:
+        if threads:
+            torch.set_num_threads(threads)
+        torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+        matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        yield
+    finally:
+        threads_before, enabled, warn_only, benchmark, cudnn_det, tf32_matmul, tf32_cudnn = saved
+        torch.set_num_threads(threads_before)
+        torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+        torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = benchmark, cudnn_det
+        matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32_matmul, tf32_cudnn
+
+
+def pixel_digest(image) -> str:
+    """Spec field 20: SHA-256 over 8-bit RGB, row-major, top row first (R6.6)."""
+    return "sha256:" + hashlib.sha256(image.convert("RGB").tobytes()).hexdigest()
+
+
+def preflight(obj: AigifFile, device: str, force: bool) -> list[str]:
+    """Everything that can be refused without loading a model. Returns notes for forced items."""
+    data, model = obj.data, obj.model
+    if data.width % 8 or data.height % 8:
+        raise RecreateError(f"{data.width}x{data.height} is not a multiple of 8, which diffusion models need",
+                            code="cannot-honour", path="data")
+    if max(data.width, data.height) > MAX_SIDE or data.steps > MAX_STEPS:
+        raise RecreateError(f"{data.width}x{data.height} with {data.steps} steps exceeds what recreation accepts "
+                            f"(sides up to {MAX_SIDE}, up to {MAX_STEPS} steps)", code="limit-exceeded", path="data")
+    _schedulers.scheduler_arguments(model)  # an unknown scheduler is refused now, not after loading
+    problems = []
+    if model.dtype not in DTYPES:
+        problems.append((f"data type {model.dtype!r} is not supported", "model.dtype"))
+    kind = _platform.device_kind(device)
+    if kind == "gpu" and not torch.cuda.is_available():
+        raise RecreateError(f"device {device!r} requested but CUDA is not available", code="cannot-honour")
+    if data.rng not in ("cpu", "cuda") or (data.rng == "cuda" and kind != "gpu"):
+        problems.append((f"noise from RNG {data.rng!r} cannot be reproduced on {device}", "data.rng"))
+    if model.vae is not None:
+        problems.append(("a separate VAE is not supported yet", "model.vae"))
+    if model.adapters:
+        problems.append(("adapters (LoRAs, embeddings) are not supported yet", "model.adapters"))
+    if data.strength is not None:
+        problems.append(("img2img (strength) needs an init image, which the file does not hold", "data.strength"))
+    if problems and not force:
+        message, path = problems[0]
+        raise RecreateError(f"{message} (--force recreates anyway, ignoring it)", code="cannot-honour", path=path)
+    return [message for message, _ in problems]
+
+
+@dataclass
+class Loaded:
+    pipe: object
+    pipeline: str
+    folder: Path
+    weights: str  # "verified" | "unpinned"
+    base_scheduler: dict
+    default_attention: str
+
+
+@dataclass
+class Engine:
+    """Generates images from syntax; keeps each loaded pipeline for the next file."""
+
+    device: str = "cpu"
+    model_dirs: list[Path] = field(default_factory=list)
+    allow_download: bool = False
+    _loaded: dict = field(default_factory=dict, repr=False)
+
+    def load(self, model: Model) -> Loaded:
+        key = (model.id, model.dtype)
+        if key not in self._loaded:
+            self._loaded[key] = self._load(model)
+        return self._loaded[key]
+
+    def _load(self, model: Model) -> Loaded:
+        import diffusers
+
+        _quiet()
+        entry = _models.entry_for(model)
+        folder, _ = _models.locate(entry, self.model_dirs, self.allow_download)
+        pipeline = _models.check_folder(folder, entry)
+        weights = _models.verify(folder, entry)
+        cls = getattr(diffusers, pipeline)
+        extra = {"safety_checker": None, "requires_safety_checker": False} if "safety_checker" in \
+            cls.__init__.__code__.co_varnames else {}
+        try:
+            pipe = cls.from_pretrained(folder, dtype=DTYPES.get(model.dtype, torch.float32),
+                                       use_safetensors=True, local_files_only=True, **extra)
+        except (OSError, ValueError, EnvironmentError) as err:
+            raise RecreateError(f"cannot load model {entry.name!r} from {folder}: {err}", code="model-refused") from None
+        pipe.to(self.device)
+        pipe.set_progress_bar_config(disable=True)
+        default_attention = type(next(iter(pipe.unet.attn_processors.values()))).__name__ \
+            if hasattr(pipe, "unet") else "unknown"
+        base = dict(entry.scheduler or pipe.scheduler.config)
+        return Loaded(pipe, pipeline, folder, weights, base, default_attention)
+
+    def generate(self, obj: AigifFile):
+        """The image of ``obj``'s syntax (a PIL image), and the platform it was made on."""
+        loaded = self.load(obj.model)
+        pipe, data = loaded.pipe, obj.data
+        pipe.scheduler = _schedulers.build(obj.model, loaded.base_scheduler)
+        attention = obj.platform.attention if obj.platform.attention in ATTENTION else loaded.default_attention
+        _set_attention(pipe, attention)
+        generator_device = "cuda" if data.rng == "cuda" and _platform.device_kind(self.device) == "gpu" else "cpu"
+        generator = torch.Generator(generator_device).manual_seed(data.seed)
+        arguments = dict(prompt=data.prompt, negative_prompt=data.negative_prompt or None, height=data.height,
+                         width=data.width, num_inference_steps=data.steps, guidance_scale=data.guidance_scale,
+                         generator=generator, output_type="pil")
+        if data.eta:
+            arguments["eta"] = data.eta
+        if data.guidance_rescale:
+            arguments["guidance_rescale"] = data.guidance_rescale
+        if obj.model.clip_skip:
+            arguments["clip_skip"] = obj.model.clip_skip
+        with deterministic(obj.platform.threads), torch.inference_mode():
+            image = pipe(**arguments).images[0]
+            used = _platform.current(self.device, attention)
+        return image, used
+
+
+def _set_attention(pipe, name: str) -> None:
+    from diffusers.models import attention_processor
+
+    for component in ("unet", "vae"):
+        module = getattr(pipe, component, None)
+        if module is not None and hasattr(module, "set_attn_processor"):
+            current = {type(p).__name__ for p in module.attn_processors.values()}
+            if current != {name}:
+                module.set_attn_processor(getattr(attention_processor, name)())
+
+
+def _quiet() -> None:
+    """diffusers and transformers talk a lot on import and load; our output says what matters."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("DIFFUSERS_DISABLE_REMOTE_CODE", "true")
+    for name in ("diffusers", "transformers", "huggingface_hub"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    with contextlib.suppress(Exception):
+        import transformers
+
+        transformers.logging.set_verbosity_error()
+        transformers.logging.disable_progress_bar()
+    with contextlib.suppress(Exception):
+        import diffusers
+
+        diffusers.logging.set_verbosity_error()
+        diffusers.utils.logging.disable_progress_bar()
+
+
+def encode_png(image) -> bytes:
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=9)
+    return out.getvalue()
+
+
+def decode_pixels(obj: AigifFile):
+    """The stored pixel payload as a PIL image (spec field 19)."""
+    from PIL import Image
+
+    data, codec = obj.payload.pixels, obj.compression.pixel_compressor
+    if codec == "none":
+        return Image.frombytes("RGB", (obj.data.width, obj.data.height), data)
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.convert("RGB")
+    except Exception as err:  # noqa: BLE001 - Pillow raises many kinds
+        raise RecreateError(f"the stored {codec} pixels cannot be decoded here: {err}", code="cannot-honour",
+                            path="payload.pixels") from None
