@@ -76,7 +76,7 @@ def register(app: typer.Typer, plain) -> None:
         if as_json:
             sys.stdout.write(json.dumps(summary) + "\n")
             return
-        console = Console(highlight=False)
+        console = Console(highlight=False, soft_wrap=True)
         console.print(plain(f"wrote {output}: {size:,} bytes for a {obj.data.width}x{obj.data.height} image "
                             f"(raw pixels {raw:,} bytes, PNG {png:,} bytes; 1/{raw // max(size, 1):,} of the pixels)"))
         console.print(plain(f"seed {obj.data.seed}, {obj.model.scheduler}, {obj.data.steps} steps, "
@@ -103,7 +103,8 @@ def register(app: typer.Typer, plain) -> None:
         for target in targets:
             if target.exists() and not force:
                 raise FileError(f"{target} exists and is not overwritten (use --force)", code="exists")
-        console, errors = Console(highlight=False, stderr=as_json), Console(stderr=True, highlight=False)
+        console = Console(highlight=False, stderr=as_json, soft_wrap=True)
+        errors = Console(stderr=True, highlight=False, soft_wrap=True)
         rows, failures = [], 0
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=errors, transient=True, disable=len(files) == 1) as progress:
@@ -163,7 +164,7 @@ def register(app: typer.Typer, plain) -> None:
         if as_json:
             sys.stdout.write(json.dumps({**comparison.to_json(), "recreation": result.report()}) + "\n")
         else:
-            Console(highlight=False).print(plain(f"{file} vs {image}: {comparison.describe()}"))
+            Console(highlight=False, soft_wrap=True).print(plain(f"{file} vs {image}: {comparison.describe()}"))
         if not comparison.identical:
             raise typer.Exit(3)
 

@@ -68,6 +68,7 @@ def preflight(obj: AigifFile, device: str, force: bool) -> list[str]:
         raise RecreateError(f"{data.width}x{data.height} with {data.steps} steps exceeds what recreation accepts "
                             f"(sides up to {MAX_SIDE}, up to {MAX_STEPS} steps)", code="limit-exceeded", path="data")
     _schedulers.scheduler_arguments(model)  # an unknown scheduler is refused now, not after loading
+    _models.entry_for(model)  # so is a model code this version does not know
     problems = []
     if model.dtype not in DTYPES:
         problems.append((f"data type {model.dtype!r} is not supported", "model.dtype"))

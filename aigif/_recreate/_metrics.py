@@ -35,7 +35,7 @@ class Comparison:
 
 
 def as_array(image) -> np.ndarray:
-    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    return np.array(image.convert("RGB"), dtype=np.uint8)  # a writable copy, as torch.from_numpy wants
 
 
 def compare(a, b) -> Comparison:
@@ -74,8 +74,12 @@ def _ssim_parts(x: torch.Tensor, y: torch.Tensor, window: torch.Tensor):
 
 
 def ms_ssim(x: np.ndarray, y: np.ndarray) -> float:
-    """Multi-scale SSIM on RGB (mean over channels), as many scales (up to 5) as the size allows."""
-    window = _gaussian()
+    """Multi-scale SSIM on RGB (mean over channels), as many scales (up to 5) as the size allows.
+
+    Images smaller than the standard 11-pixel window use the largest odd window that fits.
+    """
+    side = min(x.shape[0], x.shape[1])
+    window = _gaussian(min(11, side if side % 2 else side - 1))
     a = torch.from_numpy(x).permute(2, 0, 1)[None].to(torch.float64)
     b = torch.from_numpy(y).permute(2, 0, 1)[None].to(torch.float64)
     scales = 1

@@ -140,6 +140,8 @@ def check_folder(folder: Path, entry: ModelEntry) -> str:
         index = json.loads((folder / "model_index.json").read_text("utf-8"))
     except (OSError, ValueError) as err:
         raise RecreateError(f"{folder}: unreadable model_index.json ({err})", code="model-refused") from None
+    if any(p.suffix == ".py" for p in folder.iterdir()):
+        raise RecreateError(f"{folder} contains Python code; remote or custom code is never run", code="model-refused")
     declared = index.get("_class_name")
     pipeline = entry.pipeline or declared
     if pipeline not in ALLOWED_PIPELINES:
@@ -184,10 +186,10 @@ def _sha256(path: Path) -> str:
 
 
 def file_sha256(path: Path) -> str:
-    """SHA-256 of a file, remembered by (real path, size, mtime, inode) so that it is computed once."""
+    """SHA-256 of a file, remembered by (real path, size, mtime, ctime, inode) so that it is computed once."""
     real = os.path.realpath(path)
     stat = os.stat(real)
-    key = f"{real}|{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ino}"
+    key = f"{real}|{stat.st_size}|{stat.st_mtime_ns}|{stat.st_ctime_ns}|{stat.st_ino}"  # ctime cannot be set back
     cache_file = cache_dir() / "verified-sha256.json"
     try:
         cache = json.loads(cache_file.read_text("utf-8"))

@@ -7,6 +7,7 @@ prediction type and offsets are kept and only what the file says changes.
 
 from __future__ import annotations
 
+import inspect
 import json
 
 from .._errors import RecreateError
@@ -69,7 +70,7 @@ def build(model: Model, base_config: dict):
 
     cls_name, arguments = scheduler_arguments(model)
     cls = getattr(diffusers, cls_name)
-    accepted = set(cls.__init__.__code__.co_varnames)
+    accepted = set(inspect.signature(cls.__init__).parameters)  # diffusers wraps __init__: ask inspect
     unknown = sorted(set(arguments) - accepted)
     if unknown:
         raise RecreateError(f"{cls_name} has no option(s) {', '.join(unknown)}", code="cannot-honour",

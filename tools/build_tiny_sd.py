@@ -1,0 +1,400 @@
+#!/usr/bin/env python3
+"""Build the AIGIF built-in tiny reference model ("tiny-sd").
+
+tiny-sd is a *randomly initialised*, structurally faithful Stable Diffusion 1.x
+pipeline (CLIP text encoder + CLIP BPE tokenizer + cross-attention UNet +
+8x AutoencoderKL + DDIM scheduler) that is small enough (a few MB) to ship in
+the repository and to run offline on a CPU in seconds.  It is NOT an image
+model: its pictures are deterministic abstract patterns.  It exists so that
+AIGIF's save -> recreate round trip can be exercised without any network
+access and without multi-gigabyte weights.
+
+Everything is created locally by code, including the tokenizer vocabulary and
+BPE merges; nothing is downloaded.  The build is deterministic: running this
+script twice (with the same torch / diffusers / transformers versions) yields
+byte-identical files.  The SHA-256 of every file is written to SHA256SUMS
+(``sha256sum`` format) in the output directory and printed as JSON.
+
+Usage::
+
+    python tools/build_tiny_sd.py            # -> aigif/models/tiny-sd/
+    python tools/build_tiny_sd.py --out DIR
+    python tools/build_tiny_sd.py --check    # rebuild in a temp dir and compare
+                                             # with aigif/models/tiny-sd/SHA256SUMS
+
+Requires: torch, diffusers, transformers, tokenizers, safetensors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+os.environ.setdefault("DIFFUSERS_NO_ADVISORY_WARNINGS", "1")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = REPO_ROOT / "aigif" / "models" / "tiny-sd"
+
+# Seeds used to initialise each component (fixed forever; changing any of
+# them changes the model and therefore every pinned hash).
+SEED_TEXT_ENCODER = 20240101
+SEED_UNET = 20240102
+SEED_VAE = 20240103
+
+# ---------------------------------------------------------------------------
+# Architecture (kept here so the README can quote it)
+# ---------------------------------------------------------------------------
+TEXT_HIDDEN = 64
+TEXT_LAYERS = 3
+TEXT_HEADS = 4
+TEXT_INTERMEDIATE = 256
+MAX_POSITIONS = 77
+
+NUM_MERGES = 510  # 256 bytes + 256 "</w>" bytes + 510 merges + 2 specials = 1024
+
+UNET_CONFIG = dict(
+    sample_size=32,  # 32 latent px * 8 = 256 px default image size
+    in_channels=4,
+    out_channels=4,
+    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+    mid_block_type="UNetMidBlock2DCrossAttn",
+    up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+    block_out_channels=(32, 64),
+    layers_per_block=1,
+    norm_num_groups=32,
+    cross_attention_dim=TEXT_HIDDEN,
+    attention_head_dim=8,  # as in SD 1.x configs (legacy name: number of heads)
+    flip_sin_to_cos=True,
+    freq_shift=0,
+    act_fn="silu",
+)
+
+VAE_CONFIG = dict(
+    in_channels=3,
+    out_channels=3,
+    down_block_types=("DownEncoderBlock2D",) * 4,
+    up_block_types=("UpDecoderBlock2D",) * 4,
+    block_out_channels=(32, 32, 32, 64),  # 4 levels -> 3 downsamples -> 8x
+    layers_per_block=1,
+    latent_channels=4,
+    norm_num_groups=32,
+    sample_size=256,
+    scaling_factor=0.18215,
+    act_fn="silu",
+)
+
+SCHEDULER_CONFIG = dict(
+    num_train_timesteps=1000,
+    beta_start=0.00085,
+    beta_end=0.012,
+    beta_schedule="scaled_linear",
+    steps_offset=1,
+    set_alpha_to_one=False,
+    clip_sample=False,
+    prediction_type="epsilon",
+    timestep_spacing="leading",
+)
+
+# ---------------------------------------------------------------------------
+# Tokenizer: byte-level BPE vocabulary learned, in code, from a fixed word list
+# ---------------------------------------------------------------------------
+
+# Common English / image-prompt words, most frequent first.  The list is only
+# used to learn BPE merges so that ordinary prompts take fewer tokens; any
+# text (emoji, CJK, ...) still tokenizes through the 256 byte-level symbols.
+_WORDS = """
+the a of and in on with to is at by for an from as it this that under over
+photo image picture painting drawing art style portrait landscape view light
+lights lighting dark night day morning evening sunset sunrise sun moon star stars
+sky cloud clouds blue red green yellow orange purple pink black white gray grey
+brown gold golden silver color colors colorful bright soft warm cold detailed
+detail high quality best beautiful cute small large big tiny old new young
+man woman girl boy child people person cat dog bird horse fish animal animals
+tree trees forest flower flowers garden grass field mountain mountains hill
+river lake sea ocean beach water wave waves snow rain fire city street house
+building castle tower bridge road car train ship boat room window door table
+chair book face eyes hair hand hands head body dress hat glasses smile
+standing sitting walking running flying looking wearing holding made
+fantasy magic dragon robot space planet galaxy future futuristic ancient
+medieval modern vintage retro cyberpunk steampunk abstract surreal realistic
+photorealistic cinematic dramatic epic render rendering digital oil watercolor
+pencil sketch illustration anime cartoon concept 3d 4k 8k hd sharp focus
+lens camera shot close closeup wide angle depth field background foreground
+trending artstation unreal engine octane volumetric studio natural film
+grain texture pattern shape shapes line lines circle square geometric
+minimal minimalist simple complex intricate elegant glowing shiny metal metallic
+wood wooden stone glass crystal paper fabric leather smooth rough
+ice frozen desert jungle island village town valley cave temple palace
+morning winter summer spring autumn fall season weather storm fog mist
+happy sad calm peaceful mysterious scary dark light shadow shadows reflection
+very more most much many some all one two three first last best top
+portrait painting photograph photography artist masterpiece award winning
+""".split()
+
+
+def bytes_to_unicode() -> dict[int, str]:
+    """GPT-2 / CLIP reversible byte -> printable unicode character table."""
+    bs = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("\xa1"), ord("\xac") + 1))
+        + list(range(ord("\xae"), ord("\xff") + 1))
+    )
+    cs = bs[:]
+    n = 0
+    for b in range(2**8):
+        if b not in bs:
+            bs.append(b)
+            cs.append(2**8 + n)
+            n += 1
+    return dict(zip(bs, (chr(c) for c in cs)))
+
+
+def learn_bpe_merges(words: list[str], num_merges: int) -> list[tuple[str, str]]:
+    """Deterministic CLIP-style BPE training (last symbol carries '</w>').
+
+    Word weights follow a rank-based (Zipf-like) frequency so that the most
+    common words become single tokens first.  Ties are broken by the pair's
+    lexicographic order, so the result is fully deterministic.
+    """
+    byte_encoder = bytes_to_unicode()
+    counts: dict[tuple[str, ...], int] = {}
+    # dedupe but keep first occurrence rank
+    seen: list[str] = []
+    for w in words:
+        w = w.lower()
+        if w not in seen:
+            seen.append(w)
+    n = len(seen)
+    for rank, w in enumerate(seen):
+        chars = [byte_encoder[b] for b in w.encode("utf-8")]
+        chars[-1] = chars[-1] + "</w>"
+        counts[tuple(chars)] = counts.get(tuple(chars), 0) + (n - rank) + 10
+    merges: list[tuple[str, str]] = []
+    while len(merges) < num_merges:
+        pairs: dict[tuple[str, str], int] = {}
+        for sym, c in counts.items():
+            for i in range(len(sym) - 1):
+                p = (sym[i], sym[i + 1])
+                pairs[p] = pairs.get(p, 0) + c
+        if not pairs:
+            break
+        best = min(pairs.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+        merges.append(best)
+        merged = best[0] + best[1]
+        new_counts: dict[tuple[str, ...], int] = {}
+        for sym, c in counts.items():
+            out: list[str] = []
+            i = 0
+            while i < len(sym):
+                if i < len(sym) - 1 and (sym[i], sym[i + 1]) == best:
+                    out.append(merged)
+                    i += 2
+                else:
+                    out.append(sym[i])
+                    i += 1
+            new_counts[tuple(out)] = new_counts.get(tuple(out), 0) + c
+        counts = new_counts
+    if len(merges) < num_merges:
+        # Corpus exhausted: pad deterministically with merges of common
+        # letter pairs ("xy</w>" word-final bigrams) not yet present.
+        existing = set(merges)
+        letters = "etaoinshrdlcumwfgypbvkjxqz"
+        for a in letters:
+            for b in letters:
+                if len(merges) >= num_merges:
+                    break
+                p = (a, b + "</w>")
+                if p not in existing:
+                    merges.append(p)
+                    existing.add(p)
+    return merges
+
+
+def build_vocab_and_merges() -> tuple[dict[str, int], list[tuple[str, str]]]:
+    merges = learn_bpe_merges(_WORDS, NUM_MERGES)
+    vocab_list = list(bytes_to_unicode().values())
+    vocab_list = vocab_list + [v + "</w>" for v in vocab_list]
+    for a, b in merges:
+        vocab_list.append(a + b)
+    vocab_list.extend(["<|startoftext|>", "<|endoftext|>"])
+    assert len(vocab_list) == len(set(vocab_list)), "duplicate vocabulary entry"
+    vocab = {tok: i for i, tok in enumerate(vocab_list)}
+    return vocab, merges
+
+
+def write_tokenizer_files(tok_dir: Path, vocab: dict[str, int], merges: list[tuple[str, str]]) -> None:
+    tok_dir.mkdir(parents=True, exist_ok=True)
+    # Same layout as openai/clip-vit-large-patch14's vocab.json / merges.txt.
+    with open(tok_dir / "vocab.json", "w", encoding="utf-8", newline="\n") as f:
+        f.write(json.dumps(vocab, ensure_ascii=False, separators=(",", ":")))
+        f.write("\n")
+    with open(tok_dir / "merges.txt", "w", encoding="utf-8", newline="\n") as f:
+        f.write("#version: 0.2\n")
+        for a, b in merges:
+            f.write(f"{a} {b}\n")
+
+
+# ---------------------------------------------------------------------------
+# Model construction
+# ---------------------------------------------------------------------------
+
+
+def build_pipeline(work: Path):
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    # --- tokenizer -------------------------------------------------------
+    vocab, merges = build_vocab_and_merges()
+    src_tok = work / "tokenizer-src"
+    write_tokenizer_files(src_tok, vocab, merges)
+    tokenizer = CLIPTokenizer(
+        vocab=vocab,
+        merges=merges,
+        model_max_length=MAX_POSITIONS,
+        unk_token="<|endoftext|>",
+        bos_token="<|startoftext|>",
+        eos_token="<|endoftext|>",
+        pad_token="<|endoftext|>",
+    )
+
+    # --- text encoder ----------------------------------------------------
+    text_config = CLIPTextConfig(
+        vocab_size=len(vocab),
+        hidden_size=TEXT_HIDDEN,
+        intermediate_size=TEXT_INTERMEDIATE,
+        num_hidden_layers=TEXT_LAYERS,
+        num_attention_heads=TEXT_HEADS,
+        max_position_embeddings=MAX_POSITIONS,
+        hidden_act="quick_gelu",
+        layer_norm_eps=1e-5,
+        projection_dim=TEXT_HIDDEN,
+        bos_token_id=vocab["<|startoftext|>"],
+        eos_token_id=vocab["<|endoftext|>"],
+        pad_token_id=vocab["<|endoftext|>"],
+    )
+    torch.manual_seed(SEED_TEXT_ENCODER)
+    text_encoder = CLIPTextModel(text_config).eval()
+
+    # --- UNet ------------------------------------------------------------
+    torch.manual_seed(SEED_UNET)
+    unet = UNet2DConditionModel(**UNET_CONFIG).eval()
+
+    # --- VAE -------------------------------------------------------------
+    torch.manual_seed(SEED_VAE)
+    vae = AutoencoderKL(**VAE_CONFIG).eval()
+    with torch.no_grad():
+        # Default init leaves the decoder output at a low amplitude, which
+        # decodes to an almost flat grey picture.  Amplify the last conv so
+        # images span the colour range and show visible (abstract) structure.
+        vae.decoder.conv_out.weight.mul_(6.0)
+
+    # --- scheduler -------------------------------------------------------
+    scheduler = DDIMScheduler(**SCHEDULER_CONFIG)
+
+    pipe = StableDiffusionPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=scheduler,
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    return pipe, src_tok
+
+
+def _assert_no_build_paths(root: Path, work: Path) -> None:
+    """The saved JSON must not record where it was built (that would break byte-identity)."""
+    for p in sorted(root.rglob("*.json")):
+        text = p.read_text(encoding="utf-8")
+        if str(work) in text or "_name_or_path" in text:
+            raise RuntimeError(f"{p} records a build path; output would not be reproducible")
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def hash_tree(root: Path) -> dict[str, str]:
+    out = {}
+    for p in sorted(root.rglob("*")):
+        if p.is_file() and p.name != "SHA256SUMS":
+            out[p.relative_to(root).as_posix()] = sha256_file(p)
+    return dict(sorted(out.items()))
+
+
+def build(out: Path) -> dict[str, str]:
+    import torch
+
+    torch.set_num_threads(1)  # irrelevant for init, but keeps the build reproducible-by-construction
+    with tempfile.TemporaryDirectory(prefix="tiny-sd-build-") as tmp:
+        work = Path(tmp)
+        pipe, src_tok = build_pipeline(work)
+        stage = work / "out"
+        pipe.save_pretrained(stage, safe_serialization=True)
+        tok_dir = stage / "tokenizer"
+        # transformers >= 5 saves only tokenizer.json; also ship the classic
+        # CLIP vocab.json / merges.txt (generated above) so that slow /
+        # older CLIPTokenizer implementations can load the tokenizer too.
+        for name in ("vocab.json", "merges.txt"):
+            shutil.copyfile(src_tok / name, tok_dir / name)
+        _assert_no_build_paths(stage, work)
+        # Replace the output directory atomically-ish.
+        if out.exists():
+            shutil.rmtree(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(stage, out)
+    sums = hash_tree(out)
+    with open(out / "SHA256SUMS", "w", encoding="utf-8", newline="\n") as f:
+        for rel, digest in sums.items():
+            f.write(f"{digest}  {rel}\n")
+    return sums
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output directory (default: {DEFAULT_OUT})")
+    ap.add_argument(
+        "--check",
+        action="store_true",
+        help="build into a temporary directory and compare with OUT/SHA256SUMS (exit 1 on mismatch)",
+    )
+    args = ap.parse_args(argv)
+
+    if args.check:
+        expected = {}
+        for line in (args.out / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+            digest, rel = line.split("  ", 1)
+            expected[rel] = digest
+        with tempfile.TemporaryDirectory(prefix="tiny-sd-check-") as tmp:
+            got = build(Path(tmp) / "tiny-sd")
+        ok = got == expected
+        for rel in sorted(set(got) | set(expected)):
+            if got.get(rel) != expected.get(rel):
+                print(f"MISMATCH {rel}: expected {expected.get(rel)} got {got.get(rel)}", file=sys.stderr)
+        print(json.dumps(got, indent=2))
+        print("OK: rebuild is byte-identical" if ok else "FAIL: rebuild differs", file=sys.stderr)
+        return 0 if ok else 1
+
+    sums = build(args.out)
+    print(json.dumps(sums, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
