@@ -111,8 +111,10 @@ def register(app: typer.Typer, plain) -> None:
             task = progress.add_task("recreating", total=len(files))
             for name, target in zip(files, targets):
                 started = time.perf_counter()
+                announce = (lambda e: console.print(plain(f"platform: {e.summary}"))) \
+                    if len(files) == 1 and not as_json else None
                 try:
-                    result = recreation.recreate(name, force=force, engine=engine)
+                    result = recreation.recreate(name, force=force, engine=engine, announce=announce)
                     write_bytes_atomic(target, recreation._engine.encode_png(result.image), overwrite=force)
                 except AigifError as error:
                     failures += 1
@@ -174,8 +176,6 @@ def _status(text: str):
 
 
 def _describe(console: Console, plain, name: str, target: Path, result) -> None:
-    if result.expectation is not None:
-        console.print(plain(f"platform: {result.expectation.summary}"))
     if result.weights:
         console.print(plain(f"weights: {result.weights}"))
     for note in result.notes:

@@ -15,7 +15,7 @@ from .._codec import dumps
 from .._errors import FileError, RecreateError
 from .._io import read, write_bytes_atomic
 from .._model import AigifFile, Compression, Data, Model, Payload, Platform, SchedulerOptions
-from . import _engine, _metrics, _models, _platform
+from . import _engine, _models, _platform
 from ._engine import Engine
 from ._metrics import Comparison, compare
 
@@ -51,12 +51,13 @@ class Recreation:
 
 
 def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool = False, force: bool = False,
-             engine: Engine | None = None) -> Recreation:
+             engine: Engine | None = None, announce=None) -> Recreation:
     """Recreate the image of an AIGIF file (a path, bytes or an ``AigifFile``).
 
     Refuses, with a ``RecreateError``, a file whose model, scheduler or data type cannot be
     honoured here, unless ``force``; when the model is missing but the file stores its pixels, the
-    stored pixels are returned.
+    stored pixels are returned. ``announce``, if given, receives the platform check's
+    ``Expectation`` before the pipeline runs.
     """
     obj = source if isinstance(source, AigifFile) else read(source)
     engine = engine or Engine(device=device, model_dirs=[Path(d) for d in model_dirs], allow_download=allow_download)
@@ -69,9 +70,11 @@ def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool
             return Recreation(image, "stored pixels", None, None, _check_digest(obj, image),
                               [f"not recreated: {error.message}"])
         raise
-    image, here = engine.generate(obj)
-    return Recreation(image, "recreated", _platform.expectation(obj.platform, here), loaded.weights,
-                      _check_digest(obj, image), notes)
+    expected = _platform.expectation(obj.platform, engine.platform_for(obj))
+    if announce is not None:
+        announce(expected)
+    image, _ = engine.generate(obj)
+    return Recreation(image, "recreated", expected, loaded.weights, _check_digest(obj, image), notes)
 
 
 def _check_digest(obj: AigifFile, image) -> str | None:

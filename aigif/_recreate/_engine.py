@@ -128,8 +128,9 @@ class Engine:
         try:
             pipe = cls.from_pretrained(folder, dtype=DTYPES.get(model.dtype, torch.float32),
                                        use_safetensors=True, local_files_only=True, **extra)
-        except (OSError, ValueError, EnvironmentError) as err:
-            raise RecreateError(f"cannot load model {entry.name!r} from {folder}: {err}", code="model-refused") from None
+        except Exception as err:  # noqa: BLE001 - diffusers, transformers and safetensors raise many kinds
+            raise RecreateError(f"cannot load model {entry.name!r} from {folder}: {type(err).__name__}: {err}",
+                                code="model-refused") from None
         pipe.to(self.device)
         pipe.set_progress_bar_config(disable=True)
         default_attention = type(next(iter(pipe.unet.attn_processors.values()))).__name__ \
@@ -137,12 +138,21 @@ class Engine:
         base = dict(entry.scheduler or pipe.scheduler.config)
         return Loaded(pipe, pipeline, folder, weights, base, default_attention)
 
+    def _attention(self, obj: AigifFile) -> str:
+        recorded = obj.platform.attention
+        return recorded if recorded in ATTENTION else self.load(obj.model).default_attention
+
+    def platform_for(self, obj: AigifFile):
+        """The platform ``generate(obj)`` will run on, known before it runs (for the platform check)."""
+        with deterministic(obj.platform.threads):
+            return _platform.current(self.device, self._attention(obj))
+
     def generate(self, obj: AigifFile):
         """The image of ``obj``'s syntax (a PIL image), and the platform it was made on."""
         loaded = self.load(obj.model)
         pipe, data = loaded.pipe, obj.data
         pipe.scheduler = _schedulers.build(obj.model, loaded.base_scheduler)
-        attention = obj.platform.attention if obj.platform.attention in ATTENTION else loaded.default_attention
+        attention = self._attention(obj)
         _set_attention(pipe, attention)
         generator_device = "cuda" if data.rng == "cuda" and _platform.device_kind(self.device) == "gpu" else "cpu"
         generator = torch.Generator(generator_device).manual_seed(data.seed)
