@@ -418,3 +418,16 @@ def test_engine_load_refuses_tampered_weights_before_diffusers(pinned, no_weight
     _flip_byte(folder / WEIGHTS[0])
     with raises_code("hash-mismatch", RecreateError):
         _engine.Engine().load(Model(id="aigif-tiny-sd"))
+
+
+@pytest.mark.slow
+def test_builtin_model_rebuilds_byte_identically():
+    """Issue: a tools/ script rebuilds tiny-sd deterministically, to the hashes pinned in the registry."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run([sys.executable, str(root / "tools" / "build_tiny_sd.py"), "--check"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "byte-identical" in result.stdout + result.stderr
