@@ -11,8 +11,9 @@ access and without multi-gigabyte weights.
 
 Everything is created locally by code, including the tokenizer vocabulary and
 BPE merges; nothing is downloaded.  The build is deterministic: running this
-script twice (with the same torch / diffusers / transformers versions) yields
-byte-identical files.  The SHA-256 of every file is written to SHA256SUMS
+script twice (with the same diffusers / transformers / tokenizers versions)
+yields byte-identical files; the weight values themselves do not depend on the
+CPU, the thread count or the torch version (see portable_reinit).  The SHA-256 of every file is written to SHA256SUMS
 (``sha256sum`` format) in the output directory and printed as JSON.
 
 Usage::
@@ -22,7 +23,7 @@ Usage::
     python tools/build_tiny_sd.py --check    # rebuild in a temp dir and compare
                                              # with aigif/models/tiny-sd/SHA256SUMS
 
-Requires: torch, diffusers, transformers, tokenizers, safetensors.
+Requires: torch, diffusers, transformers, tokenizers, safetensors, numpy.
 """
 
 from __future__ import annotations
@@ -416,10 +417,52 @@ def hash_tree(root: Path) -> dict[str, str]:
     return dict(sorted(out.items()))
 
 
+_BUILD_FILES = {
+    "SHA256SUMS",
+    "model_index.json",
+    "scheduler/scheduler_config.json",
+    "text_encoder/config.json",
+    "text_encoder/model.safetensors",
+    "tokenizer/merges.txt",
+    "tokenizer/special_tokens_map.json",
+    "tokenizer/tokenizer.json",
+    "tokenizer/tokenizer_config.json",
+    "tokenizer/vocab.json",
+    "unet/config.json",
+    "unet/diffusion_pytorch_model.safetensors",
+    "vae/config.json",
+    "vae/diffusion_pytorch_model.safetensors",
+}
+
+
+def _check_safe_to_replace(out: Path) -> None:
+    """Refuse to delete *out* unless it is missing, empty, or a previous tiny-sd build.
+
+    A previous build is a directory holding model_index.json and nothing but
+    files this script writes.  This keeps a mistyped ``--out`` (``.``, ``/tmp``,
+    ``$HOME``) from wiping unrelated data.
+    """
+    if not out.exists():
+        return
+    if out.is_symlink() or not out.is_dir():
+        raise SystemExit(f"refusing to replace {out}: not a directory")
+    entries = [p for p in out.rglob("*")]
+    if not entries:
+        return
+    files = {p.relative_to(out).as_posix() for p in entries if not p.is_dir()}
+    foreign = sorted(files - _BUILD_FILES)
+    if "model_index.json" not in files or foreign:
+        raise SystemExit(
+            f"refusing to replace {out}: it is not empty and not a tiny-sd build"
+            + (f" (unexpected files, e.g. {foreign[:3]})" if foreign else "")
+        )
+
+
 def build(out: Path) -> dict[str, str]:
     import torch
 
-    torch.set_num_threads(1)  # irrelevant for init, but keeps the build reproducible-by-construction
+    _check_safe_to_replace(out)  # fail fast, before doing any work
+    torch.set_num_threads(1)  # nothing in the build depends on it; belt and braces
     with tempfile.TemporaryDirectory(prefix="tiny-sd-build-") as tmp:
         work = Path(tmp)
         pipe, src_tok = build_pipeline(work)
@@ -432,7 +475,7 @@ def build(out: Path) -> dict[str, str]:
         for name in ("vocab.json", "merges.txt"):
             shutil.copyfile(src_tok / name, tok_dir / name)
         _assert_no_build_paths(stage, work)
-        # Replace the output directory atomically-ish.
+        # Replace the output directory (checked above: it is a previous build).
         if out.exists():
             shutil.rmtree(out)
         out.parent.mkdir(parents=True, exist_ok=True)
