@@ -12,7 +12,7 @@ import math
 import struct
 
 import construct as c
-from construct.core import stream_read, stream_read_entire, stream_write
+from construct.core import stream_read, stream_write
 
 from . import _limits as L
 
@@ -196,7 +196,7 @@ class Decimal(c.Construct):
         else:
             m = (q >> 1) ^ -(q & 1)
             if abs(m) > 2**53:
-                raise Violation("limit-exceeded", f"decimal significand above 2**53", path)
+                raise Violation("limit-exceeded", "decimal significand above 2**53", path)
             value = float(f"{m}e-{k}")
             if decimal_form(value) != (m, k):
                 raise Violation("non-canonical", f"{self.what} {value!r} is not in its shortest form", path)

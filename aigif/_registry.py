@@ -15,7 +15,6 @@ from importlib import resources
 
 ESCAPE_4BIT = 15  # R4.7: "other, named"
 ESCAPE_EXP = 254  # R4.7
-PRIVATE_EXP = range(224, 254)  # R7.0: never assigned by the public registry
 
 
 @dataclass(frozen=True)

@@ -92,8 +92,6 @@ def preflight(obj: AigifFile, device: str, force: bool) -> list[str]:
 @dataclass
 class Loaded:
     pipe: object
-    pipeline: str
-    folder: Path
     weights: str  # "verified" | "unpinned"
     base_scheduler: dict
     default_attention: str
@@ -136,7 +134,7 @@ class Engine:
         default_attention = type(next(iter(pipe.unet.attn_processors.values()))).__name__ \
             if hasattr(pipe, "unet") else "unknown"
         base = dict(entry.scheduler or pipe.scheduler.config)
-        return Loaded(pipe, pipeline, folder, weights, base, default_attention)
+        return Loaded(pipe, weights, base, default_attention)
 
     def _attention(self, obj: AigifFile) -> str:
         recorded = obj.platform.attention
