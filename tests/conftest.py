@@ -1,7 +1,8 @@
 """Shared helpers for the test suite.
 
-The byte-level helpers here (``uv``, ``exp``, ``string``, ``field``, ``make_file``) are a small,
-independent encoder written from the spec text, not from the library: tests use them to build
+The byte-level helpers (``uv``, ``exp``, ``string``, ``field``, ``make_file``, from
+``tools/spec_encoder.py``) are a small, independent encoder written from the spec text, not from
+the library: tests use them to build
 files with exactly one defect, so that a refusal is provably caused by that defect. ``make_file``
 and ``reseal`` always recompute the trailing CRC-32 (R3.3); otherwise every mutation would be
 reported as ``bad-checksum`` and the test would check nothing else (the PngSuite lesson).
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import struct
+import sys
 import zlib
 from pathlib import Path
 
@@ -129,87 +131,14 @@ EXAMPLE3_BYTES = _example3()
 
 
 # ---------------------------------------------------------------------------------------------
-# An independent little encoder (spec section 4), for building test files byte by byte.
+# The independent encoder (spec section 4) lives in tools/spec_encoder.py, shared with the
+# conformance generator; it is re-exported here for the tests.
 
-
-def reseal(data: bytes) -> bytes:
-    """Recompute the trailing CRC-32 (R3.3) of ``data``: zlib.crc32 of all but the last 4 bytes."""
-    body = bytes(data[:-4])
-    return body + struct.pack(">I", zlib.crc32(body))
-
-
-def uv(value: int) -> bytes:
-    """R4.1 uvarint (LEB128)."""
-    out = bytearray()
-    while True:
-        low, value = value & 0x7F, value >> 7
-        if value:
-            out.append(low | 0x80)
-        else:
-            out.append(low)
-            return bytes(out)
-
-
-def exp(value: int) -> bytes:
-    """R4.2 exp code."""
-    extra, last = divmod(value, 255)
-    return b"\xff" * extra + bytes([last])
-
-
-def string(text: str | bytes) -> bytes:
-    """R4.3 string: uvarint length + bytes (``bytes`` are taken as is, so invalid UTF-8 is possible)."""
-    data = text.encode("utf-8") if isinstance(text, str) else bytes(text)
-    return uv(len(data)) + data
-
-
-def decimal_bytes(m: int, k: int) -> bytes:
-    """R4.4 decimal m * 10**-k (k < 3), zigzag-encoded."""
-    q = 2 * m if m >= 0 else -2 * m - 1
-    return uv(q << 2 | k)
-
-
-def binary64(value: float) -> bytes:
-    """R4.4 decimal through the binary64 escape (k = 3, q = 0)."""
-    return b"\x03" + struct.pack(">d", value)
-
-
-def field(tag: int, value: bytes) -> bytes:
-    """R6.1 field: exp code tag, uvarint length, value."""
-    return exp(tag) + uv(len(value)) + value
-
-
-def compression(save_pixels=0, pixel=0, text=0, save_model=0, model=0, reserved=0) -> bytes:
-    """R5.1 compression options, bits most significant first."""
-    bits = save_pixels << 15 | pixel << 11 | text << 7 | save_model << 6 | model << 2 | reserved
-    return struct.pack(">H", bits)
-
-
-def text_block(prompt: str | bytes = "x", negative: str | bytes = "", *, compressor: str = "none") -> bytes:
-    """R5.5 text block (uvarint length + stored block) holding two strings."""
-    content = string(prompt) + string(negative)
-    if compressor == "zlib":
-        content = zlib.compress(content, 9)
-    elif compressor == "zstd":
-        import zstandard
-
-        content = zstandard.ZstdCompressor(level=3, write_content_size=True).compress(content)
-    return uv(len(content)) + content
-
-
-def make_file(*, version: bytes = b"\x01", comp: bytes | None = None, platform: bytes = b"\x00\x00\x00",
-              model: bytes = b"\x00\x00", text: bytes | None = None, height: bytes = uv(512),
-              width: bytes = uv(512), seed: bytes = b"\x00", steps: bytes = uv(50),
-              guidance: bytes = b"\xd9\x04", fields: list[bytes] | tuple[bytes, ...] = (),
-              field_count: bytes | None = None, crc: bytes | None = None) -> bytes:
-    """A file from its parts (spec section 3), with a correct CRC unless ``crc`` is given.
-
-    Defaults give a minimal valid file: prompt "x", 512 x 512, seed 0, 50 steps, guidance 7.5.
-    """
-    body = (SIGNATURE + version + (compression() if comp is None else comp) + platform + model
-            + (text_block() if text is None else text) + height + width + seed + steps + guidance
-            + (uv(len(fields)) if field_count is None else field_count) + b"".join(fields))
-    return body + (struct.pack(">I", zlib.crc32(body)) if crc is None else crc)
-
+sys.path.insert(0, str(ROOT / "tools"))
+from spec_encoder import (  # noqa: E402
+    binary64, compression, decimal_bytes, exp, field, hash_value, make_file, map_value, model_ref, nibbles,
+    reseal, stored, string, text_block, text_content, uv, zstd_frame,
+)
 
 MINIMAL_FILE = make_file()
 

@@ -1,0 +1,961 @@
+"""Generate the AIGIF v1 conformance suite (``conformance/suite/``) from the case list below.
+
+    python tools/gen_conformance.py            # write conformance/suite/ (replaces the generated files)
+    python tools/gen_conformance.py --check    # regenerate in memory; fail if anything on disk differs
+
+Every case is declared here with its expected result, its clauses and a one-line description:
+
+* ``y_`` valid files: built from bytes (the independent encoder of ``tools/spec_encoder.py``) or from
+  a JSON document; ``expect`` lists JSON values the file must show (checked against the reference
+  library, which also writes the full canonical JSON beside the file).
+* ``n_`` invalid files: exactly one defect each, with the CRC recomputed, and the one error code a
+  reader must report (spec section 9). The generator checks the reference library agrees, so a
+  case and the library can never silently drift apart.
+* ``i_`` implementation-defined files: a reader may accept (then with the JSON given) or reject
+  (then with one of the codes given).
+
+Nothing here reads ``records-dev.jsonl`` or any other shared data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import json
+import math
+import re
+import struct
+import sys
+import zlib
+from dataclasses import dataclass, field as dc_field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+import aigif  # noqa: E402  (the reference reader cross-checks every case)
+from spec_encoder import (  # noqa: E402
+    SIGNATURE, binary64, compression, decimal_bytes, exp, field, hash_value, make_file, map_value, model_ref,
+    nibbles, stored, string, text_block, text_content, uv, zstd_frame,
+)
+
+SUITE = ROOT / "conformance" / "suite"
+SPEC = ROOT / "spec" / "aigif-v1.md"
+REGISTRIES = json.loads((ROOT / "aigif" / "registries.json").read_text("utf-8"))
+
+# Field tags (spec 6.7).
+SCHEDULER_OPTIONS, TORCH, SCHEDULER_CONFIG, DIFFUSERS, VAE, CPU_CAPABILITY, ADAPTERS, THREADS, CLIP_SKIP, \
+    DETERMINISM, RNG, ATTENTION, ETA, SOFTWARE, STRENGTH, MODEL_HASH, GUIDANCE_RESCALE = range(1, 18)
+PIXELS, PIXEL_DIGEST, MODEL_PAYLOAD = 19, 20, 21
+
+#: Clauses with a MUST that no bitstream can test, and where they are tested instead.
+NOT_BY_BITSTREAM = {
+    "R2.1": "defines the key words; nothing to test",
+    "R10.1": "a writer requirement: tests/test_conformance_suite.py re-encodes every y_ file with the "
+             "reference writer and gets the same bytes",
+    "R10.4": "a writer requirement (no overwrite, atomic writes): tests/test_io.py",
+    "R11.5": "JSON to file, a writer requirement: tests/test_json.py",
+    "R13.1": "how the format is extended (a rule for spec revisions, not for files)",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Small, fixed images for the pixel payload cases. The encoded bytes are constants so the suite does
+# not depend on the encoder versions of the machine that generates it; tests/test_conformance_suite.py
+# decodes them (where the codec is installed) and checks they give PIXELS_2x2.
+
+PIXELS_2x2 = bytes([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255])  # red, green / blue, white
+# Made once with Pillow 13.0.0 (PNG, WebP lossless) and imagecodecs 2026.3.6 / libjxl 0.11.2
+# (JPEG XL lossless, effort 9).
+PNG_2x2 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000002000000020802000000fdd49a73"
+    "0000001649444154789c63f8cfc0c0f09f819181e1ffffff0c001ef604fd09ed34"
+    "3e0000000049454e44ae426082")
+WEBP_2x2 = bytes.fromhex("524946461a000000574542505650384c0e0000002f0140000098fff99ffffe87c203")
+JXL_2x2 = bytes.fromhex("ff0a081010090804010040004b188b15966e68837060b40b0400508c")
+
+
+# ---------------------------------------------------------------------------------------------
+# The case list's vocabulary
+
+
+@dataclass
+class Case:
+    name: str
+    clauses: list[str]
+    description: str
+    data: bytes
+    error: str | None = None  # n_
+    errors: list[str] | None = None  # i_: codes allowed when rejecting (None: any)
+    accept: bool = True  # i_: may a reader accept?
+    expect: dict = dc_field(default_factory=dict)  # y_/i_: dotted JSON path -> value the file must show
+
+    @property
+    def kind(self) -> str:
+        return self.name[0]
+
+
+CASES: list[Case] = []
+
+
+def y(name: str, clauses, description: str, data: bytes | None = None, *, doc: dict | None = None,
+      expect: dict | None = None) -> None:
+    if data is None:
+        data = aigif.dumps(aigif.from_json(doc))
+    CASES.append(Case("y_" + name, _clauses(clauses), description, data, expect=expect or {}))
+
+
+def n(name: str, error: str, clauses, description: str, data: bytes) -> None:
+    CASES.append(Case("n_" + name, _clauses(clauses), description, data, error=error))
+
+
+def i(name: str, clauses, description: str, data: bytes, *, accept: bool, errors=None, expect=None) -> None:
+    CASES.append(Case("i_" + name, _clauses(clauses), description, data, errors=errors, accept=accept,
+                      expect=expect or {}))
+
+
+def _clauses(value) -> list[str]:
+    return value.split() if isinstance(value, str) else list(value)
+
+
+f = make_file  # a file from its parts; the defaults are a minimal valid file
+
+
+def fields_file(*fields: bytes, **parts) -> bytes:
+    return make_file(fields=list(fields), **parts)
+
+
+def platform(device: int = 0, arch: int = 0, gpu: bytes = b"\x00", cuda: bytes = b"\x00",
+             device_name: bytes = b"", arch_name: bytes = b"") -> bytes:
+    """Section 5.2: device|arch nibbles, their escape names, GPU and CUDA (with their names)."""
+    return nibbles(device, arch) + device_name + arch_name + gpu + cuda
+
+
+def model(model_id: bytes = b"\x00", dtype: int = 0, scheduler: int = 0, dtype_name: bytes = b"",
+          scheduler_name: bytes = b"") -> bytes:
+    """Section 5.3: model ID (with its name), dtype|scheduler nibbles, their escape names."""
+    return model_id + nibbles(dtype, scheduler) + dtype_name + scheduler_name
+
+
+def pixels_file(codec: int, payload: bytes, *, width: int = 2, height: int = 2, extra=()) -> bytes:
+    return make_file(comp=compression(save_pixels=1, pixel=codec), width=uv(width), height=uv(height),
+                     fields=[field(PIXELS, payload), *extra])  # extras have tags above 19
+
+
+def truncate(data: bytes, length: int) -> bytes:
+    return data[:length]
+
+
+def decimal_of(value: float) -> bytes:
+    """The canonical decimal of R4.4, written from the spec's rule (shortest digits, <= 2 decimals)."""
+    if value == 0 and math.copysign(1, value) < 0:
+        return binary64(value)
+    digits = repr(value)
+    if "e" in digits or "E" in digits:
+        mantissa, power = digits.lower().split("e")
+        power = int(power)
+    else:
+        mantissa, power = digits, 0
+    whole, _, frac = mantissa.partition(".")
+    frac = frac.rstrip("0")
+    k = len(frac) - power
+    m_text = (whole + frac).lstrip("-") or "0"
+    if k < 0:
+        m_text += "0" * -k
+        k = 0
+    m = int(m_text) * (-1 if value < 0 else 1)
+    if k <= 2 and abs(m) <= 2**53:
+        return decimal_bytes(m, k)
+    return binary64(value)
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. The worked examples of spec section 14, byte for byte.
+
+TABLE1 = bytes.fromhex(
+    "89 41 49 47 0D 0A 1A 0A 01 00 80 10 01 01 00 10 21"
+    " 78 DA E3 72 54 48 2E 2D 49 55 48 4E 2C E1 2D CF 2F 2A 2E 51 28 2C 4D CC C9 2C A9 04 00 68 D7 08 EA"
+    " 80 08 80 08 C1 95 C8 8B 03 19 D9 04 00 7B 83 ED 26")
+EXAMPLE2_DIGEST = bytes.fromhex("3381de4ca9f3a477f25989dfc8b744e7916046b7aa369f61a9a2f7dc0963ec9e")
+EXAMPLE2 = fields_file(
+    field(SCHEDULER_OPTIONS, uv(1)), field(TORCH, string("2.13.0+cpu")), field(THREADS, uv(2)),
+    field(PIXEL_DIGEST, hash_value(1, EXAMPLE2_DIGEST)),
+    platform=platform(0, 1), model=model(exp(25), 0, 6), text=text_block("a lighthouse at dusk", ""),
+    height=uv(256), width=uv(256), seed=uv(2**64 - 1), steps=uv(20), guidance=decimal_bytes(5, 0))
+EXAMPLE3 = make_file(platform=platform(0, 0, gpu=b"\xfe" + string("NVIDIA Jetson Orin")),
+                     model=model(b"\xfe" + string("my-finetune-v3"), 0, 15, scheduler_name=string("flow_euler")))
+
+y("table1", "R3.1 R3.2 R3.3 R5.5", "the paper's Table I example, spec 14.1 (zlib text)", TABLE1,
+  expect={"data.prompt": "A cute cat", "data.seed": 829557441, "data.guidance_scale": 7.5,
+          "platform.gpu": "NVIDIA GeForce GTX 1080 Ti", "compression.text_compressor": "zlib"})
+y("example2_fields_seed64_digest", "R4.5 R5.4 R6.1 R6.2", "spec 14.2: fields, seed 2^64-1, pixel digest",
+  EXAMPLE2, expect={"data.seed": 2**64 - 1, "platform.threads": 2, "model.scheduler_options": {"sigmas": "karras"},
+                    "payload.pixel_digest": "sha256:" + EXAMPLE2_DIGEST.hex()})
+y("example3_escapes", "R4.7", "spec 14.3: a GPU, a model and a scheduler without codes", EXAMPLE3,
+  expect={"platform.gpu": "NVIDIA Jetson Orin", "model.id": "my-finetune-v3", "model.scheduler": "flow_euler"})
+y("minimal", "R3.1 R3.2 R3.3 R3.4", "the smallest file: every core value default or zero, no fields", f())
+
+# ---------------------------------------------------------------------------------------------
+# 2. Signature, version, checksum, trailing bytes (R3.1-R3.4)
+
+n("signature_png", "bad-signature", "R3.1", "a PNG signature", b"\x89PNG\r\n\x1a\n" + f()[8:])
+n("signature_first_byte", "bad-signature", "R3.1", "first byte 0x88 instead of 0x89", b"\x88" + f()[1:])
+n("signature_lf_to_crlf", "bad-signature", "R3.1", "newline conversion turned the final LF into CR LF",
+  f().replace(b"\x1a\n", b"\x1a\r\n", 1))
+n("signature_crlf_to_lf", "bad-signature", "R3.1", "newline conversion turned CR LF into LF",
+  f().replace(b"\r\n", b"\n", 1))
+n("signature_ascii", "bad-signature", "R3.1", "the signature without its high first byte", b"AIG\r\n\x1a\n\x00" + f()[8:])
+n("empty", "bad-signature", "R3.1", "zero bytes", b"")
+n("not_a_prefix_short", "bad-signature", "R3.1", "3 bytes that do not begin the signature", b"GIF")
+n("truncated_signature_1", "truncated", "R3.1 R3.5", "the first byte of the signature only", SIGNATURE[:1])
+n("truncated_signature_7", "truncated", "R3.1 R3.5", "7 bytes of the signature", SIGNATURE[:7])
+n("truncated_after_signature", "truncated", "R3.5", "the signature and nothing else", SIGNATURE)
+n("version_0", "unsupported-version", "R3.2", "version byte 0", f(version=b"\x00"))
+n("version_2", "unsupported-version", "R3.2", "version byte 2 (a future major version)", f(version=b"\x02"))
+n("version_255", "unsupported-version", "R3.2", "version byte 255", f(version=b"\xff"))
+n("version_2_then_garbage", "unsupported-version", "R3.2 R9.2",
+  "version 2 followed by bytes that are not v1 at all: the version is checked first",
+  SIGNATURE + b"\x02" + bytes(range(256)))
+n("version_2_only", "unsupported-version", "R3.2", "version 2 and nothing after it", SIGNATURE + b"\x02")
+n("checksum_flipped_bit", "bad-checksum", "R3.3", "one bit of the CRC-32 flipped",
+  f()[:-1] + bytes([f()[-1] ^ 1]))
+n("checksum_zero", "bad-checksum", "R3.3", "CRC-32 written as 00 00 00 00", f(crc=b"\x00\x00\x00\x00"))
+n("checksum_little_endian", "bad-checksum", "R3.3", "the right CRC-32 stored little-endian",
+  f()[:-4] + f()[-4:][::-1])
+n("checksum_of_wrong_bytes", "bad-checksum", "R3.3", "the CRC-32 of the file without its signature",
+  f()[:-4] + struct.pack(">I", zlib.crc32(f()[8:-4])))
+n("checksum_body_changed", "bad-checksum", "R3.3", "the seed changed after the CRC was computed",
+  f()[:-4 - 6] + b"\x07" + f()[-4 - 5:])
+n("trailing_zero_byte", "trailing-bytes", "R3.4", "one 00 byte after the checksum", f() + b"\x00")
+n("trailing_newline", "trailing-bytes", "R3.4", "a newline after the checksum", f() + b"\n")
+n("trailing_second_file", "trailing-bytes", "R3.4", "two AIGIF files concatenated", f() + f())
+n("trailing_polyglot_zip", "trailing-bytes", "R3.4", "a ZIP end-of-central-directory appended (polyglot)",
+  f() + b"PK\x05\x06" + bytes(18))
+
+# ---------------------------------------------------------------------------------------------
+# 3. Truncation at every section boundary (R3.5): a rich file cut after each part and inside each part.
+
+RICH_PARTS = [
+    ("signature", SIGNATURE),
+    ("version", b"\x01"),
+    ("compression", compression(save_pixels=1, pixel=0, text=1)),
+    ("platform_nibbles", nibbles(15, 1)),
+    ("device_name", string("tpu")),
+    ("gpu", b"\xff\x05"),
+    ("cuda", b"\x01"),
+    ("model_id", b"\xfe" + string("my-model")),
+    ("dtype_scheduler", nibbles(0, 6)),
+    ("text_length", uv(len(zlib.compress(text_content("a red fox", "blurry"), 9)))),
+    ("text_stored", zlib.compress(text_content("a red fox", "blurry"), 9)),
+    ("height", uv(2)),
+    ("width", uv(2)),
+    ("seed", uv(2**40 + 7)),
+    ("steps", uv(30)),
+    ("guidance", decimal_bytes(75, 1)),
+    ("field_count", uv(3)),
+    ("field_torch", field(TORCH, string("2.13.0+cpu"))),
+    ("field_eta", field(ETA, binary64(0.125))),
+    ("field_pixels", field(PIXELS, PIXELS_2x2)),
+]
+RICH_BODY = b"".join(part for _, part in RICH_PARTS)
+RICH = RICH_BODY + struct.pack(">I", zlib.crc32(RICH_BODY))
+y("rich", "R3.5 R5.1 R5.2 R5.3 R6.6", "every core part, an escape, exp codes, fields and raw pixels "
+  "(the file the truncation cases cut)", RICH,
+  expect={"platform.device": "tpu", "model.id": "my-model", "data.seed": 2**40 + 7, "data.eta": 0.125,
+          "payload.pixels": base64.b64encode(PIXELS_2x2).decode()})
+
+offset = 0
+for part_name, part in RICH_PARTS[1:]:
+    offset += len(RICH_PARTS[[p for p, _ in RICH_PARTS].index(part_name) - 1][1])
+    n(f"truncated_before_{part_name}", "truncated", "R3.5 R9.1", f"the rich file cut right before its {part_name}",
+      truncate(RICH, offset))
+    if len(part) > 1:
+        n(f"truncated_inside_{part_name}", "truncated", "R3.5 R9.1", f"the rich file cut inside its {part_name}",
+          truncate(RICH, offset + len(part) // 2 if part_name != "text_stored" else offset + 3))
+n("truncated_before_checksum", "truncated", "R3.5", "everything but the checksum", RICH_BODY)
+for cut in (1, 2, 3):
+    n(f"truncated_checksum_{4 - cut}_bytes", "truncated", "R3.5", f"the checksum cut to {4 - cut} bytes",
+      RICH[:-cut])
+n("field_length_past_end", "truncated", "R6.1 R3.5",
+  "an ancillary field whose length runs past the end of the file (the checksum is right)",
+  make_file(fields=[exp(40) + uv(100) + b"abc"]))
+
+# ---------------------------------------------------------------------------------------------
+# 4. uvarint (R4.1) and exp code (R4.2) boundaries
+
+for seed in (0, 1, 127, 128, 16_383, 16_384, 2**32 - 1, 2**32, 2**53, 2**53 + 1, 2**63, 2**64 - 2, 2**64 - 1):
+    y(f"seed_{seed}", "R4.1 R5.4", f"seed {seed} ({len(uv(seed))}-byte uvarint)", f(seed=uv(seed)),
+      expect={"data.seed": seed})
+n("uvarint_overlong_zero", "non-canonical", "R4.1", "seed 0 written as 80 00", f(seed=b"\x80\x00"))
+n("uvarint_overlong_512", "non-canonical", "R4.1", "height 512 written as 80 84 00 (overlong)",
+  f(height=b"\x80\x84\x00"))
+n("uvarint_overlong_10_bytes", "non-canonical", "R4.1", "seed 1 padded to 10 bytes",
+  f(seed=b"\x81" + b"\x80" * 8 + b"\x00"))
+n("uvarint_11_bytes", "limit-exceeded", "R4.1 R8.1", "an 11-byte uvarint seed", f(seed=b"\xff" * 10 + b"\x01"))
+n("uvarint_2_64", "limit-exceeded", "R4.1 R8.1", "seed 2^64 (10 bytes, one above the largest)",
+  f(seed=b"\x80" * 9 + b"\x02"))
+n("uvarint_10th_byte_high", "limit-exceeded", "R4.1 R8.1", "a 10-byte uvarint whose last byte is 7F",
+  f(seed=b"\xff" * 9 + b"\x7f"))
+
+for code in (0, 253, 255, 509, 510, 764, 765, 1785, 2039):
+    label = "model ID" if code != 0 else "model ID 0"
+    y(f"exp_code_{code}", "R4.2 R4.7", f"{label} {code} ({len(exp(code))}-byte exp code; unknown codes by number)",
+      f(model=model(exp(code))),
+      expect={"model.id": REGISTRIES["model"]["entries"].get(str(code), code)})
+for code in (224, 253):
+    y(f"private_use_gpu_{code}", "R4.7 R7.0", f"GPU code {code} (private use / unassigned): shown by number",
+      f(platform=platform(gpu=exp(code))), expect={"platform.gpu": code})
+n("exp_code_9_bytes", "limit-exceeded", "R4.2 R8.1", "a model ID of 8 bytes FF (would need a 9th byte)",
+  f(model=b"\xff" * 8 + b"\x00" + b"\x00"))
+n("exp_code_9_bytes_tag", "limit-exceeded", "R4.2 R8.1", "a field tag of 8 bytes FF",
+  fields_file(b"\xff" * 8 + b"\x00\x00"))
+
+# ---------------------------------------------------------------------------------------------
+# 5. Strings (R4.3)
+
+y("prompt_empty", "R4.3 R5.5", "empty prompt and negative prompt", f(text=text_block("", "")),
+  expect={"data.prompt": "", "data.negative_prompt": ""})
+y("prompt_max_65535", "R4.3 R8.1", "a prompt of 65,535 bytes, the largest string",
+  f(text=text_block("a" * 65_535, "")), expect={"data.prompt": "a" * 65_535})
+y("prompt_and_negative_max_zstd", "R4.3 R5.5 R8.1",
+  "both strings maximal: the content is exactly 131,076 bytes (zstd)",
+  f(comp=compression(text=2), text=text_block("p" * 65_535, "n" * 65_535, compressor="zstd")),
+  expect={"data.negative_prompt": "n" * 65_535})
+y("prompt_nul", "R4.3", "U+0000 inside a prompt is kept", f(text=text_block("a\x00b", "\x00")),
+  expect={"data.prompt": "a\x00b"})
+y("prompt_unicode_edges", "R4.3", "U+007F, U+0080, U+07FF, U+0800, U+FFFD, U+FFFF, U+10000, U+10FFFF",
+  f(text=text_block("\x7f\x80\u07ff\u0800\ufffd\uffff\U00010000\U0010ffff", "\ue000")),
+  expect={"data.prompt": "\x7f\x80\u07ff\u0800\ufffd\uffff\U00010000\U0010ffff"})
+y("prompt_not_normalised", "R4.3", "NFD and NFC forms of é are kept as written",
+  f(text=text_block("e\u0301", "\u00e9")), expect={"data.prompt": "e\u0301", "data.negative_prompt": "\u00e9"})
+y("prompt_emoji_rtl", "R4.3", "emoji, a ZWJ sequence and right-to-left text",
+  f(text=text_block("🐱‍👤 cat", "שלום عالم")), expect={"data.negative_prompt": "שלום عالم"})
+y("prompt_control_and_markup", "R4.3", "control characters and markup are text, not structure",
+  f(text=text_block("[bold]x[/bold] <b>\x1b[31m\r\n\t", "\\u0000")), expect={"data.negative_prompt": "\\u0000"})
+n("prompt_65536", "limit-exceeded", "R4.3 R8.1", "a prompt of 65,536 bytes",
+  f(text=text_block("a" * 65_536, "")))
+n("prompt_length_huge", "limit-exceeded", "R4.3 R8.1",
+  "a prompt claiming 2^40 bytes: refused before anything is read",
+  f(text=stored(uv(2**40) + b"abc")))
+for label, raw, what in [
+    ("overlong_slash", b"\xc0\xaf", "overlong encoding of '/'"),
+    ("overlong_nul", b"\xc0\x80", "overlong encoding of U+0000 (modified UTF-8)"),
+    ("surrogate_high", b"\xed\xa0\x80", "UTF-16 high surrogate U+D800"),
+    ("surrogate_pair_cesu", b"\xed\xa0\xbd\xed\xb8\x80", "a surrogate pair (CESU-8)"),
+    ("above_10ffff", b"\xf4\x90\x80\x80", "code point U+110000"),
+    ("f5_byte", b"\xf5\x80\x80\x80", "byte F5"),
+    ("ff_byte", b"a\xffb", "byte FF"),
+    ("lone_continuation", b"\x80", "a lone continuation byte"),
+    ("cut_sequence", b"abc\xe2\x82", "a 3-byte sequence cut at the end of the string"),
+    ("latin1", "café".encode("latin-1"), "Latin-1 text, not UTF-8"),
+]:
+    n(f"utf8_{label}_prompt", "bad-utf8", "R4.3", f"prompt with {what}", f(text=text_block(raw, "")))
+n("utf8_negative_prompt", "bad-utf8", "R4.3", "negative prompt with an overlong encoding",
+  f(text=text_block("x", b"\xe0\x80\xaf")))
+n("utf8_escape_name", "bad-utf8", "R4.3 R4.7", "an escaped GPU name that is not UTF-8",
+  f(platform=platform(gpu=b"\xfe" + string(b"GPU\xff"))))
+n("utf8_field_torch", "bad-utf8", "R4.3", "the torch version (field 2) with a surrogate",
+  fields_file(field(TORCH, string(b"2.\xed\xb0\x80"))))
+n("utf8_map_key", "bad-utf8", "R4.3 R4.6", "a software map key that is not UTF-8",
+  fields_file(field(SOFTWARE, map_value([(b"py\xc3", "3.12")]))))
+n("name_empty_escape", "invalid-value", "R4.3 R4.7", "a GPU escape with an empty name",
+  f(platform=platform(gpu=b"\xfe" + string(""))))
+n("name_empty_torch", "invalid-value", "R4.3", "an empty torch version (field 2, a name)",
+  fields_file(field(TORCH, string(""))))
+n("name_empty_map_key", "invalid-value", "R4.3 R4.6", "an empty key in the software map",
+  fields_file(field(SOFTWARE, map_value([("", "1")]))))
+y("map_value_empty", "R4.6", "a software map value may be an empty string",
+  fields_file(field(SOFTWARE, map_value([("cudnn", "")]))), expect={"platform.software": {"cudnn": ""}})
+
+# ---------------------------------------------------------------------------------------------
+# 6. Decimals (R4.4), in the guidance scale and the ancillary-free decimal fields
+
+for value in (0.0, 7.0, 7.5, 0.75, 1.15, -1.0, 12.34, -0.01, 100.0, 2.0**53, 0.125, -0.0, 0.1 + 0.2, 1e300,
+              5e-324, 1.7976931348623157e308, 2.0**53 + 2):
+    label = repr(value).replace("-", "minus_").replace(".", "_").replace("+", "")
+    y(f"guidance_{label}", "R4.4", f"guidance scale {value!r} ({'binary64' if decimal_of(value)[0] == 3 else 'm, k'})",
+      f(guidance=decimal_of(value)), expect={"data.guidance_scale": value})
+n("decimal_trailing_zero", "non-canonical", "R4.4", "7.5 written as 750 x 10^-2",
+  f(guidance=decimal_bytes(750, 2)))
+n("decimal_integer_with_k1", "non-canonical", "R4.4", "7 written as 70 x 10^-1", f(guidance=decimal_bytes(70, 1)))
+n("decimal_binary64_for_7_5", "non-canonical", "R4.4", "7.5 written as binary64", f(guidance=binary64(7.5)))
+n("decimal_binary64_for_0", "non-canonical", "R4.4", "+0.0 written as binary64", f(guidance=binary64(0.0)))
+n("decimal_m_for_0_125_impossible", "non-canonical", "R4.4",
+  "0.3 written as binary64 (it has a 1-digit form)", f(guidance=binary64(0.3)))
+n("decimal_k3_q_nonzero", "non-canonical", "R4.4", "k = 3 with q = 1 before the binary64",
+  f(guidance=uv(1 << 2 | 3) + struct.pack(">d", 0.125)))
+n("decimal_nan", "invalid-value", "R4.4", "binary64 NaN", f(guidance=b"\x03" + bytes.fromhex("7ff8000000000000")))
+n("decimal_infinity", "invalid-value", "R4.4", "binary64 +infinity",
+  f(guidance=b"\x03" + bytes.fromhex("7ff0000000000000")))
+n("decimal_minus_infinity", "invalid-value", "R4.4", "binary64 -infinity",
+  f(guidance=b"\x03" + bytes.fromhex("fff0000000000000")))
+n("decimal_m_above_2_53", "limit-exceeded", "R4.4 R8.1", "m = 2^53 + 1 with k = 0",
+  f(guidance=decimal_bytes(2**53 + 1, 0)))
+n("decimal_binary64_cut", "truncated", "R4.4 R3.5", "a binary64 guidance cut after 3 bytes",
+  (SIGNATURE + b"\x01" + compression() + b"\x00\x00\x00" + b"\x00\x00" + text_block() + uv(512) + uv(512)
+   + b"\x00" + uv(50) + b"\x03\x40\x1e\x00"))
+
+# ---------------------------------------------------------------------------------------------
+# 7. Hashes (R4.5) and model references (R4.8)
+
+HASH_CODES = {name: int(code) for code, name in REGISTRIES["hash_kind"]["entries"].items()}
+HASH_LENGTHS = REGISTRIES["hash_kind"]["length"]
+for name, code in HASH_CODES.items():
+    digest = bytes(range(1, HASH_LENGTHS[name] + 1))
+    if code == 0:
+        y("hash_kind_none_in_vae", "R4.5 R4.8", "a VAE reference with hash kind 0 (none)",
+          fields_file(field(VAE, model_ref("my-vae.safetensors"))), expect={"model.vae": {"name": "my-vae.safetensors"}})
+        continue
+    y(f"hash_kind_{name}", "R4.5 R7.0", f"model hash (field 16) of kind {code} {name}, {len(digest)} bytes",
+      fields_file(field(MODEL_HASH, hash_value(code, digest))), expect={"model.hash": f"{name}:{digest.hex()}"})
+y("hash_unknown_kind_64", "R4.5", "a hash of unknown kind 200 with 64 bytes: kept, shown by number",
+  fields_file(field(MODEL_HASH, hash_value(200, bytes(64)))), expect={"model.hash": "200:" + "00" * 64})
+y("hash_unknown_kind_0_bytes", "R4.5", "a hash of unknown kind 201 with 0 bytes",
+  fields_file(field(MODEL_HASH, hash_value(201, b""))), expect={"model.hash": "201:"})
+n("hash_sha256_31_bytes", "invalid-value", "R4.5", "a SHA-256 model hash of 31 bytes",
+  fields_file(field(MODEL_HASH, hash_value(1, bytes(31)))))
+n("hash_autov2_32_bytes", "invalid-value", "R4.5", "an AutoV2 hash of 32 bytes (it has 5)",
+  fields_file(field(MODEL_HASH, hash_value(2, bytes(32)))))
+n("hash_none_with_bytes", "invalid-value", "R4.5", "hash kind none with 4 bytes, in a VAE reference",
+  fields_file(field(VAE, model_ref("vae", 0, b"\x01\x02\x03\x04"))))
+n("hash_length_65", "limit-exceeded", "R4.5 R8.1", "a hash of unknown kind with 65 bytes",
+  fields_file(field(MODEL_HASH, hash_value(200, bytes(65)))))
+n("model_hash_kind_none", "non-canonical", "R6.4 R4.5", "field 16 holding hash kind none",
+  fields_file(field(MODEL_HASH, hash_value(0, b""))))
+n("pixel_digest_kind_none", "non-canonical", "R6.4 R4.5", "field 20 holding hash kind none",
+  fields_file(field(PIXEL_DIGEST, hash_value(0, b""))))
+y("vae_with_sha256", "R4.8", "a VAE reference with a SHA-256",
+  fields_file(field(VAE, model_ref("sdxl_vae.safetensors", 1, bytes(range(32))))),
+  expect={"model.vae": {"name": "sdxl_vae.safetensors", "hash": "sha256:" + bytes(range(32)).hex()}})
+n("vae_empty_name", "invalid-value", "R4.8 R4.3", "a VAE reference with an empty name",
+  fields_file(field(VAE, model_ref(""))))
+
+# ---------------------------------------------------------------------------------------------
+# 8. Maps (R4.6)
+
+y("map_one_entry", "R4.6", "a scheduler_config map with one entry",
+  fields_file(field(SCHEDULER_CONFIG, map_value([("beta_schedule", '"scaled_linear"')]))),
+  expect={"model.scheduler_config": {"beta_schedule": '"scaled_linear"'}})
+MAP_256 = [(f"k{index:03d}", str(index)) for index in range(256)]
+y("map_256_entries", "R4.6 R8.1", "a software map with 256 entries, the most",
+  fields_file(field(SOFTWARE, map_value(MAP_256))), expect={"platform.software": dict(MAP_256)})
+y("map_keys_bytewise_order", "R4.6", "keys ordered by UTF-8 bytes: 'Z' < 'a' < 'é'",
+  fields_file(field(SOFTWARE, map_value([("Z", "1"), ("a", "2"), ("é", "3")]))),
+  expect={"platform.software": {"Z": "1", "a": "2", "é": "3"}})
+n("map_257_entries", "limit-exceeded", "R4.6 R8.1", "a software map with 257 entries",
+  fields_file(field(SOFTWARE, map_value([(f"k{index:03d}", "1") for index in range(257)]))))
+n("map_count_huge", "limit-exceeded", "R4.6 R8.1", "a map count of 2^32 with no entries after it",
+  fields_file(field(SOFTWARE, uv(2**32))))
+n("map_empty", "non-canonical", "R4.6 R6.4", "a software map with 0 entries", fields_file(field(SOFTWARE, uv(0))))
+n("map_keys_unordered", "non-canonical", "R4.6", "map keys b, a",
+  fields_file(field(SOFTWARE, map_value([("b", "1"), ("a", "2")]))))
+n("map_keys_duplicate", "non-canonical", "R4.6", "map key a twice",
+  fields_file(field(SOFTWARE, map_value([("a", "1"), ("a", "2")]))))
+n("map_keys_codepoint_order", "non-canonical", "R4.6",
+  "keys in UTF-16 order (U+FF5E before U+1F600) instead of UTF-8 byte order",
+  fields_file(field(SOFTWARE, map_value([("\U0001f600", "1"), ("\uff5e", "2")]))))
+
+# ---------------------------------------------------------------------------------------------
+# 9. Registries (section 7, R4.7, R7.0): every code of every registry, unknown codes, escapes
+
+REG = {name: {int(code): value for code, value in table["entries"].items()}
+       for name, table in REGISTRIES.items() if not name.startswith("_")}
+
+
+def reg_case(registry: str, code: int, value, data: bytes, path: str) -> None:
+    y(f"registry_{registry}_{code}", "R7.0 R4.7", f"{registry} code {code}: {value}", data, expect={path: value})
+
+
+for code, name in REG["device"].items():
+    reg_case("device", code, name, f(platform=platform(device=code)), "platform.device")
+for code, name in REG["arch"].items():
+    reg_case("arch", code, name, f(platform=platform(arch=code)), "platform.arch")
+for code, name in REG["gpu"].items():
+    reg_case("gpu", code, name, f(platform=platform(gpu=exp(code))), "platform.gpu")
+for code, name in REG["cuda"].items():
+    reg_case("cuda", code, name, f(platform=platform(cuda=exp(code))), "platform.cuda")
+for code, name in REG["model"].items():
+    reg_case("model", code, name, f(model=model(exp(code))), "model.id")
+for code, name in REG["dtype"].items():
+    reg_case("dtype", code, name, f(model=model(dtype=code)), "model.dtype")
+for code, name in REG["scheduler"].items():
+    reg_case("scheduler", code, name, f(model=model(scheduler=code)), "model.scheduler")
+for code, name in REG["text_compressor"].items():
+    reg_case("text_compressor", code, name,
+             f(comp=compression(text=code), text=text_block("a cat", "blurry", compressor=name)),
+             "compression.text_compressor")
+for code, name, payload in ((0, "none", PIXELS_2x2), (1, "png", PNG_2x2), (2, "jpegxl", JXL_2x2),
+                            (3, "webp", WEBP_2x2)):
+    assert REG["pixel_compressor"][code] == name
+    reg_case("pixel_compressor", code, name, pixels_file(code, payload), "compression.pixel_compressor")
+for code, name in REG["model_compressor"].items():
+    reg_case("model_compressor", code, name,
+             make_file(comp=compression(save_model=1, model=code), fields=[field(MODEL_PAYLOAD, b"\x00\x01weights")]),
+             "compression.model_compressor")
+for code, name in REG["rng"].items():
+    if code == 0:
+        n("rng_cpu_written", "non-canonical", "R6.4 R6.7", "field 11 holding rng cpu (what absence means)",
+          fields_file(field(RNG, exp(0))))
+        continue
+    reg_case("rng", code, name, fields_file(field(RNG, exp(code))), "data.rng")
+for code, name in REG["adapter_kind"].items():
+    weight = 0.8
+    adapter = exp(code) + model_ref("style.safetensors") + decimal_of(weight)
+    expect = {"name": "style.safetensors", "weight": weight, **({} if name == "lora" else {"kind": name})}
+    y(f"registry_adapter_kind_{code}", "R7.0 R4.7", f"adapter kind {code}: {name}",
+      fields_file(field(ADAPTERS, uv(1) + adapter)), expect={"model.adapters": [expect]})
+
+# Unknown codes of open registries are kept and shown by number (R4.7); escapes carry names.
+y("unknown_device_14", "R4.7", "device code 14 (unassigned): shown as 14", f(platform=platform(device=14)),
+  expect={"platform.device": 14})
+y("unknown_arch_14", "R4.7", "architecture code 14 (unassigned)", f(platform=platform(arch=14)),
+  expect={"platform.arch": 14})
+y("unknown_dtype_14", "R4.7", "data type code 14 (unassigned)", f(model=model(dtype=14)), expect={"model.dtype": 14})
+y("unknown_scheduler_14", "R4.7", "scheduler code 14 is tcd; 15 is the escape", f(model=model(scheduler=14)),
+  expect={"model.scheduler": "tcd"})
+y("unknown_cuda_200", "R4.7", "CUDA code 200 (unassigned)", f(platform=platform(cuda=exp(200))),
+  expect={"platform.cuda": 200})
+y("unknown_rng_100", "R4.7", "RNG source 100 (unassigned)", fields_file(field(RNG, exp(100))),
+  expect={"data.rng": 100})
+y("unknown_adapter_kind_100", "R4.7", "adapter kind 100 (unassigned)",
+  fields_file(field(ADAPTERS, uv(1) + exp(100) + model_ref("a") + decimal_of(1.0))),
+  expect={"model.adapters": [{"name": "a", "kind": 100}]})
+y("escape_device_and_arch", "R4.7", "both 4-bit platform escapes: the device's name comes first",
+  f(platform=platform(15, 15, device_name=string("tpu-v5e"), arch_name=string("sparc64"))),
+  expect={"platform.device": "tpu-v5e", "platform.arch": "sparc64"})
+y("escape_arch_only", "R4.7", "architecture escape with a known device",
+  f(platform=platform(1, 15, arch_name=string("mips64"))), expect={"platform.arch": "mips64"})
+y("escape_cuda", "R4.7", "a CUDA version without a code", f(platform=platform(cuda=b"\xfe" + string("cu140"))),
+  expect={"platform.cuda": "cu140"})
+y("escape_dtype_and_scheduler", "R4.7", "both 4-bit model escapes: the data type's name comes first",
+  f(model=model(dtype=15, scheduler=15, dtype_name=string("int4"), scheduler_name=string("flow_match_euler"))),
+  expect={"model.dtype": "int4", "model.scheduler": "flow_match_euler"})
+y("escape_model_hf_repo", "R4.7", "a model by its Hugging Face repository id",
+  f(model=model(b"\xfe" + string("black-forest-labs/FLUX.1-dev"))),
+  expect={"model.id": "black-forest-labs/FLUX.1-dev"})
+y("escape_rng", "R4.7", "an RNG source without a code", fields_file(field(RNG, b"\xfe" + string("philox-jax"))),
+  expect={"data.rng": "philox-jax"})
+y("escape_adapter_kind", "R4.7", "an adapter kind without a code",
+  fields_file(field(ADAPTERS, uv(1) + b"\xfe" + string("dora") + model_ref("d") + decimal_of(0.5))),
+  expect={"model.adapters": [{"name": "d", "kind": "dora", "weight": 0.5}]})
+y("escape_name_case_sensitive", "R4.7 R7.0", "'DDIM' is not 'ddim': names match exactly",
+  f(model=model(scheduler=15, scheduler_name=string("DDIM"))), expect={"model.scheduler": "DDIM"})
+n("escape_gpu_name_has_code", "non-canonical", "R4.7 R7.0", "GPU escape naming a GPU that has code 1",
+  f(platform=platform(gpu=b"\xfe" + string("NVIDIA GeForce GTX 1080 Ti"))))
+n("escape_scheduler_name_has_code", "non-canonical", "R4.7 R7.0", "scheduler escape naming 'ddim'",
+  f(model=model(scheduler=15, scheduler_name=string("ddim"))))
+n("escape_model_name_has_code", "non-canonical", "R4.7 R7.0", "model escape naming 'aigif-tiny-sd' (code 25)",
+  f(model=model(b"\xfe" + string("aigif-tiny-sd"))))
+n("escape_device_name_has_code", "non-canonical", "R4.7 R7.0", "device escape naming 'cpu'",
+  f(platform=platform(15, 0, device_name=string("cpu"))))
+n("escape_rng_name_has_code", "non-canonical", "R4.7 R7.0", "RNG escape naming 'cuda'",
+  fields_file(field(RNG, b"\xfe" + string("cuda"))))
+n("escape_name_missing", "truncated", "R4.7 R3.5", "a GPU escape at the end of the file (no name)",
+  SIGNATURE + b"\x01" + compression() + b"\x00\xfe")
+
+# ---------------------------------------------------------------------------------------------
+# 10. Compression options (R5.1)
+
+n("reserved_bit_0", "reserved-bits", "R5.1", "reserved bit 0 set", f(comp=compression(reserved=1)))
+n("reserved_bit_1", "reserved-bits", "R5.1", "reserved bit 1 set", f(comp=compression(reserved=2)))
+n("text_compressor_unknown", "unsupported-compressor", "R5.1", "text compressor 15 (reserved)",
+  f(comp=compression(text=15)))
+n("pixel_compressor_unknown", "unsupported-compressor", "R5.1", "pixel compressor 15 (reserved)",
+  pixels_file(15, b"\x00"))
+n("model_compressor_unknown", "unsupported-compressor", "R5.1", "model compressor 15 (reserved)",
+  make_file(comp=compression(save_model=1, model=15), fields=[field(MODEL_PAYLOAD, b"w")]))
+n("pixel_compressor_without_pixels", "non-canonical", "R5.1", "pixel compressor png but save pixels 0",
+  f(comp=compression(pixel=1)))
+n("model_compressor_without_model", "non-canonical", "R5.1", "model compressor int8 but save model 0",
+  f(comp=compression(model=1)))
+
+# ---------------------------------------------------------------------------------------------
+# 11. Data configuration limits (R5.4)
+
+y("size_1x1", "R5.4", "a 1 x 1 image", f(height=uv(1), width=uv(1)), expect={"data.height": 1})
+y("size_16384", "R5.4 R8.1", "16,384 x 16,384, the largest", f(height=uv(16_384), width=uv(16_384)),
+  expect={"data.width": 16_384})
+y("size_portrait", "R5.4", "height and width are kept apart: 1216 x 832", f(height=uv(1216), width=uv(832)),
+  expect={"data.height": 1216, "data.width": 832})
+y("steps_1", "R5.4", "1 step", f(steps=uv(1)), expect={"data.steps": 1})
+y("steps_10000", "R5.4 R8.1", "10,000 steps, the most", f(steps=uv(10_000)), expect={"data.steps": 10_000})
+n("height_0", "invalid-value", "R5.4 R8.1", "height 0", f(height=uv(0)))
+n("width_0", "invalid-value", "R5.4", "width 0", f(width=uv(0)))
+n("height_16385", "limit-exceeded", "R5.4 R8.1", "height 16,385", f(height=uv(16_385)))
+n("width_16385", "limit-exceeded", "R5.4 R8.1", "width 16,385", f(width=uv(16_385)))
+n("width_2_64_minus_1", "limit-exceeded", "R5.4 R8.1", "width 2^64 - 1", f(width=uv(2**64 - 1)))
+n("steps_0", "invalid-value", "R5.4 R8.1", "0 steps", f(steps=uv(0)))
+n("steps_10001", "limit-exceeded", "R5.4 R8.1", "10,001 steps", f(steps=uv(10_001)))
+
+# ---------------------------------------------------------------------------------------------
+# 12. The text block (R5.5)
+
+CONTENT = text_content("a cat", "blurry")
+y("text_zlib_level_1", "R5.5", "zlib at level 1: any valid stream is accepted",
+  f(comp=compression(text=1), text=stored(zlib.compress(CONTENT, 1))), expect={"data.prompt": "a cat"})
+y("text_zlib_stored_block", "R5.5", "zlib with an uncompressed (stored) deflate block",
+  f(comp=compression(text=1), text=stored(zlib.compress(CONTENT, 0))), expect={"data.negative_prompt": "blurry"})
+y("text_zstd_level_1", "R5.5", "zstd at level 1 with the content size",
+  f(comp=compression(text=2), text=stored(zstd_frame(CONTENT, level=1))), expect={"data.prompt": "a cat"})
+y("text_zstd_checksum", "R5.5", "a zstd frame with its optional content checksum",
+  f(comp=compression(text=2), text=stored(__import__("zstandard").ZstdCompressor(
+      level=3, write_content_size=True, write_checksum=True).compress(CONTENT))), expect={"data.prompt": "a cat"})
+y("text_zstd_empty", "R5.5", "zstd of the content of two empty strings",
+  f(comp=compression(text=2), text=stored(zstd_frame(text_content("", "")))), expect={"data.prompt": ""})
+n("zlib_garbage", "bad-compressed-data", "R5.5", "text compressor zlib, stored block not a zlib stream",
+  f(comp=compression(text=1), text=stored(b"not zlib at all")))
+n("zlib_bad_adler", "bad-compressed-data", "R5.5", "a zlib stream with a wrong Adler-32",
+  f(comp=compression(text=1), text=stored(zlib.compress(CONTENT, 9)[:-1] + bytes([zlib.compress(CONTENT, 9)[-1] ^ 1]))))
+n("zlib_trailing_data", "bad-compressed-data", "R5.5", "a zlib stream followed by one more byte",
+  f(comp=compression(text=1), text=stored(zlib.compress(CONTENT, 9) + b"\x00")))
+n("zlib_two_streams", "bad-compressed-data", "R5.5", "two zlib streams in one block",
+  f(comp=compression(text=1), text=stored(zlib.compress(text_content("a", ""), 9) + zlib.compress(b"", 9))))
+n("zlib_cut", "bad-compressed-data", "R5.5", "a zlib stream missing its last 3 bytes",
+  f(comp=compression(text=1), text=stored(zlib.compress(CONTENT, 9)[:-3])))
+n("zlib_raw_deflate", "bad-compressed-data", "R5.5", "raw deflate without the zlib header",
+  f(comp=compression(text=1), text=stored(zlib.compress(CONTENT, 9)[2:-4])))
+n("zlib_gzip", "bad-compressed-data", "R5.5", "a gzip member instead of a zlib stream",
+  f(comp=compression(text=1), text=stored(__import__("gzip").compress(CONTENT, mtime=0))))
+n("zlib_empty_block", "bad-compressed-data", "R5.5", "text compressor zlib with a 0-byte stored block",
+  f(comp=compression(text=1), text=stored(b"")))
+n("zlib_bomb", "limit-exceeded", "R5.5 R8.1", "a zlib stream of 1 MiB of zeros (content over 131,076 bytes)",
+  f(comp=compression(text=1), text=stored(zlib.compress(bytes(1 << 20), 9))))
+n("zlib_content_131077", "limit-exceeded", "R5.5 R8.1", "a zlib stream of exactly 131,077 bytes of content",
+  f(comp=compression(text=1), text=stored(zlib.compress(text_content("p" * 65_535, "n" * 65_535) + b"\x00", 9))))
+n("zstd_no_content_size", "bad-compressed-data", "R5.5", "a zstd frame that does not declare its size",
+  f(comp=compression(text=2), text=stored(__import__("zstandard").ZstdCompressor(
+      level=3, write_content_size=False).compress(CONTENT))))
+_ZSTD = zstd_frame(CONTENT)
+n("zstd_wrong_content_size", "bad-compressed-data", "R5.5", "a zstd frame declaring one byte more than it holds",
+  f(comp=compression(text=2), text=stored(_ZSTD[:5] + bytes([_ZSTD[5] + 1]) + _ZSTD[6:])))
+n("zstd_trailing_data", "bad-compressed-data", "R5.5", "a zstd frame followed by one more byte",
+  f(comp=compression(text=2), text=stored(_ZSTD + b"\x00")))
+n("zstd_two_frames", "bad-compressed-data", "R5.5", "two zstd frames",
+  f(comp=compression(text=2), text=stored(zstd_frame(text_content("a", "")) + zstd_frame(b""))))
+n("zstd_garbage", "bad-compressed-data", "R5.5", "text compressor zstd, stored block not a zstd frame",
+  f(comp=compression(text=2), text=stored(b"\x28\xb5\x2f\xfdgarbage")))
+n("zstd_skippable_frame", "bad-compressed-data", "R5.5", "a zstd skippable frame instead of a frame",
+  f(comp=compression(text=2), text=stored(b"\x50\x2a\x4d\x18\x04\x00\x00\x00abcd")))
+n("zstd_declared_bomb", "limit-exceeded", "R5.5 R8.1", "a zstd frame declaring 1 MiB of content",
+  f(comp=compression(text=2), text=stored(zstd_frame(bytes(1 << 20)))))
+n("text_content_extra_byte", "malformed-field", "R5.5", "the two strings leave one byte of the content over",
+  f(text=stored(CONTENT + b"\x00")))
+n("text_content_short", "malformed-field", "R5.5", "the negative prompt's length runs past the content",
+  f(text=stored(string("a cat") + uv(10) + b"blur")))
+n("text_content_one_string", "malformed-field", "R5.5", "the content holds only the prompt",
+  f(text=stored(string("a cat"))))
+n("text_content_zlib_extra_byte", "malformed-field", "R5.5", "zlib content with one byte over after the strings",
+  f(comp=compression(text=1), text=stored(zlib.compress(CONTENT + b"!", 9))))
+n("text_block_length_past_end", "truncated", "R5.5 R3.5",
+  "a stored text block length of 2^40: checked against the bytes that remain (section 8)", f(text=uv(2**40)))
+
+# ---------------------------------------------------------------------------------------------
+# 13. Fields (R6.1-R6.7)
+
+y("fields_every_known", "R6.1 R6.2 R6.3", "every known field at once, in tag order", aigif.dumps(aigif.from_json({
+    "compression": {"text_compressor": "none"},
+    "platform": {"device": "cpu", "arch": "x86_64", "torch": "2.13.0+cpu", "diffusers": "0.36.0",
+                 "cpu_capability": "AVX2", "threads": 2, "determinism": ["deterministic_algorithms"],
+                 "attention": "AttnProcessor2_0", "software": {"python": "3.12.3", "transformers": "4.57.1"}},
+    "model": {"id": "aigif-tiny-sd", "scheduler": "dpmpp_2m",
+              "scheduler_options": {"sigmas": "karras", "timestep_spacing": "trailing"},
+              "scheduler_config": {"steps_offset": "1"}, "vae": {"name": "vae.safetensors"},
+              "adapters": [{"name": "detail.safetensors", "weight": 0.6}], "clip_skip": 1,
+              "hash": "autov2:0123456789"},
+    "data": {"prompt": "a cat", "seed": 42, "steps": 20, "guidance_scale": 6.0, "rng": "cuda", "eta": 0.5,
+             "strength": 0.75, "guidance_rescale": 0.7},
+    "payload": {"pixel_digest": "sha256:" + "ab" * 32}})),
+  expect={"model.clip_skip": 1, "data.strength": 0.75, "platform.determinism": ["deterministic_algorithms"]})
+for tag in (22, 40, 224, 252, 2038):
+    y(f"unknown_ancillary_field_{tag}", "R6.3", f"an unknown ancillary field (tag {tag}) is skipped and kept",
+      fields_file(field(tag, b"future data")),
+      expect={"extensions": [{"tag": tag, "data": base64.b64encode(b"future data").decode()}]})
+y("unknown_ancillary_empty", "R6.3", "an unknown ancillary field of length 0",
+  fields_file(field(100, b"")), expect={"extensions": [{"tag": 100, "data": ""}]})
+y("unknown_ancillary_between_known", "R6.2 R6.3", "unknown ancillary tag 18 between fields 17 and 19",
+  make_file(comp=compression(save_pixels=1), width=uv(2), height=uv(2),
+            fields=[field(GUIDANCE_RESCALE, decimal_of(0.7)), field(18, b"\x01\x02"), field(PIXELS, PIXELS_2x2)]),
+  expect={"extensions": [{"tag": 18, "data": "AQI="}], "data.guidance_rescale": 0.7})
+y("unknown_ancillary_bad_inside", "R6.3", "an unknown ancillary field's value is opaque: invalid UTF-8 inside is fine",
+  fields_file(field(30, b"\xff\xfe\x00")), expect={"extensions": [{"tag": 30, "data": "//4A"}]})
+for tag in (23, 225, 2039):
+    n(f"unknown_critical_field_{tag}", "unknown-critical-field", "R6.3", f"an unknown critical field (tag {tag})",
+      fields_file(field(tag, b"must understand")))
+n("unknown_critical_field_18_odd_neighbour", "unknown-critical-field", "R6.3",
+  "unknown critical tag 253 (private use) after known fields",
+  fields_file(field(TORCH, string("2.13.0")), field(253, b"")))
+n("field_count_257", "limit-exceeded", "R6.1 R8.1", "a field count of 257", f(field_count=uv(257)))
+n("field_count_huge", "limit-exceeded", "R6.1 R8.1", "a field count of 2^63", f(field_count=uv(2**63)))
+n("field_length_2_32", "limit-exceeded", "R6.1 R8.1", "an ancillary field whose length is 2^32",
+  fields_file(exp(40) + uv(2**32)))
+n("field_value_longer", "malformed-field", "R6.1", "threads (field 8) with a 2-byte length and a 1-byte value",
+  fields_file(exp(THREADS) + uv(2) + uv(2) + b"\x00"))
+n("field_value_shorter", "malformed-field", "R6.1", "torch (field 2) whose string runs past the field's length",
+  fields_file(exp(TORCH) + uv(3) + uv(6) + b"2.1"))
+n("field_value_empty_known", "malformed-field", "R6.1", "threads (field 8) with length 0",
+  fields_file(exp(THREADS) + uv(0)))
+n("fields_out_of_order", "field-order", "R6.2", "field 8 before field 2",
+  fields_file(field(THREADS, uv(2)), field(TORCH, string("2.13.0"))))
+n("fields_duplicate", "field-order", "R6.2", "field 2 twice",
+  fields_file(field(TORCH, string("2.13.0")), field(TORCH, string("2.13.0"))))
+n("fields_unknown_out_of_order", "field-order", "R6.2", "unknown ancillary 40 before known field 2",
+  fields_file(field(40, b""), field(TORCH, string("2.13.0"))))
+for tag, name, value in [
+    (SCHEDULER_OPTIONS, "scheduler_options", uv(0)), (CLIP_SKIP, "clip_skip", uv(0)),
+    (ETA, "eta", decimal_of(0.0)), (GUIDANCE_RESCALE, "guidance_rescale", decimal_of(0.0)),
+    (ADAPTERS, "adapters", uv(0)), (SCHEDULER_CONFIG, "scheduler_config", uv(0)),
+]:
+    n(f"default_{name}", "non-canonical", "R6.4", f"field {tag} ({name}) holding what its absence means",
+      fields_file(field(tag, value)))
+y("determinism_0", "R6.4 R6.7", "determinism 0 is meaningful (all flags off), unlike absence",
+  fields_file(field(DETERMINISM, uv(0))), expect={"platform.determinism": []})
+y("strength_0_and_1", "R6.7", "strength 1 (a full img2img pass) is kept", fields_file(field(STRENGTH, decimal_of(1.0))),
+  expect={"data.strength": 1.0})
+y("strength_0", "R6.7", "strength 0 is kept (field present means an img2img pass)",
+  fields_file(field(STRENGTH, decimal_of(0.0))), expect={"data.strength": 0.0})
+y("eta_negative", "R6.7", "a negative eta is a value like any other", fields_file(field(ETA, decimal_of(-0.5))),
+  expect={"data.eta": -0.5})
+y("clip_skip_64", "R6.7", "clip skip 64, the most", fields_file(field(CLIP_SKIP, uv(64))),
+  expect={"model.clip_skip": 64})
+y("threads_65535", "R6.7", "65,535 threads, the most", fields_file(field(THREADS, uv(65_535))),
+  expect={"platform.threads": 65_535})
+y("scheduler_options_all", "R6.7", "every scheduler option set (value 127)",
+  fields_file(field(SCHEDULER_OPTIONS, uv(127))),
+  expect={"model.scheduler_options": {"sigmas": "beta", "timestep_spacing": "trailing",
+                                      "prediction_type": "sample", "rescale_betas_zero_snr": True}})
+y("determinism_all", "R6.7", "every determinism flag set (value 31)", fields_file(field(DETERMINISM, uv(31))),
+  expect={"platform.determinism": ["deterministic_algorithms", "cudnn_deterministic", "cudnn_benchmark",
+                                   "tf32_matmul", "tf32_cudnn"]})
+y("adapters_several", "R6.7", "three adapters with weights 1 (omitted in JSON), -0.5 and 1.25",
+  fields_file(field(ADAPTERS, uv(3) + exp(0) + model_ref("a") + decimal_of(1.0)
+                    + exp(2) + model_ref("b", 2, b"\x01\x02\x03\x04\x05") + decimal_of(-0.5)
+                    + exp(0) + model_ref("c") + decimal_of(1.25))),
+  expect={"model.adapters": [{"name": "a"}, {"name": "b", "kind": "embedding", "hash": "autov2:0102030405",
+                                                "weight": -0.5}, {"name": "c", "weight": 1.25}]})
+y("adapters_256", "R6.7 R8.1", "256 adapters, the most",
+  fields_file(field(ADAPTERS, uv(256) + b"".join(exp(0) + model_ref(f"l{index}") + decimal_of(1.0)
+                                                 for index in range(256)))),
+  expect={"model.adapters": [{"name": f"l{index}"} for index in range(256)]})
+n("adapters_257", "limit-exceeded", "R6.7 R8.1", "257 adapters",
+  fields_file(field(ADAPTERS, uv(257) + b"".join(exp(0) + model_ref("l") + decimal_of(1.0) for _ in range(257)))))
+n("threads_0", "invalid-value", "R6.7", "0 threads", fields_file(field(THREADS, uv(0))))
+n("threads_65536", "limit-exceeded", "R6.7 R8.1", "65,536 threads", fields_file(field(THREADS, uv(65_536))))
+n("clip_skip_65", "limit-exceeded", "R6.7 R8.1", "clip skip 65", fields_file(field(CLIP_SKIP, uv(65))))
+n("scheduler_options_128", "limit-exceeded", "R6.7", "scheduler options with undefined bit 7 set",
+  fields_file(field(SCHEDULER_OPTIONS, uv(128))))
+n("determinism_32", "limit-exceeded", "R6.7", "determinism with undefined bit 5 set",
+  fields_file(field(DETERMINISM, uv(32))))
+n("strength_above_1", "invalid-value", "R6.7", "strength 1.5", fields_file(field(STRENGTH, decimal_of(1.5))))
+n("strength_negative", "invalid-value", "R6.7", "strength -0.01", fields_file(field(STRENGTH, decimal_of(-0.01))))
+n("eta_nan", "invalid-value", "R6.7 R4.4", "eta NaN",
+  fields_file(field(ETA, b"\x03" + bytes.fromhex("7ff8000000000000"))))
+n("adapter_weight_non_canonical", "non-canonical", "R4.4 R6.7", "an adapter weight 1 written as 10 x 10^-1",
+  fields_file(field(ADAPTERS, uv(1) + exp(0) + model_ref("a") + decimal_bytes(10, 1))))
+n("eta_decimal_non_canonical", "non-canonical", "R4.4", "eta 0.5 written as binary64",
+  fields_file(field(ETA, binary64(0.5))))
+
+# Payload flags and fields (R6.5, R6.6)
+n("save_pixels_without_field", "missing-field", "R6.5", "save pixels 1, pixel compressor png, no field 19",
+  f(comp=compression(save_pixels=1, pixel=1)))
+n("pixels_field_without_flag", "non-canonical", "R6.5", "field 19 present but save pixels 0",
+  make_file(width=uv(2), height=uv(2), fields=[field(PIXELS, PIXELS_2x2)]))
+n("save_model_without_field", "missing-field", "R6.5", "save model 1, no field 21",
+  f(comp=compression(save_model=1, model=1)))
+n("model_field_without_flag", "non-canonical", "R6.5", "field 21 present but save model 0",
+  fields_file(field(MODEL_PAYLOAD, b"weights")))
+n("pixels_raw_short", "invalid-value", "R6.6", "raw pixels of 11 bytes for a 2 x 2 image (12 needed)",
+  pixels_file(0, PIXELS_2x2[:-1]))
+n("pixels_raw_long", "invalid-value", "R6.6", "raw pixels of 16 bytes for a 2 x 2 image (RGBA, not RGB)",
+  pixels_file(0, bytes(16)))
+y("pixels_raw_with_digest", "R6.6 R6.5", "raw pixels and their SHA-256 digest",
+  pixels_file(0, PIXELS_2x2, extra=[field(PIXEL_DIGEST, hash_value(1, hashlib.sha256(PIXELS_2x2).digest()))]),
+  expect={"payload.pixel_digest": "sha256:" + hashlib.sha256(PIXELS_2x2).hexdigest()})
+y("pixels_png_and_model_payload", "R6.5", "both payloads at once: PNG pixels and int8 weights",
+  make_file(comp=compression(save_pixels=1, pixel=1, save_model=1, model=1), width=uv(2), height=uv(2),
+            fields=[field(PIXELS, PNG_2x2), field(MODEL_PAYLOAD, bytes(range(256)))]),
+  expect={"payload.model": base64.b64encode(bytes(range(256))).decode()})
+y("pixel_digest_without_pixels", "R6.5", "a pixel digest alone (the recreator checks its output against it)",
+  fields_file(field(PIXEL_DIGEST, hash_value(1, bytes(32)))), expect={"payload.pixel_digest": "sha256:" + "00" * 32})
+
+# ---------------------------------------------------------------------------------------------
+# 14. Implementation-defined (i_): a reader may accept or reject, as stated
+
+i("reserved_bits_and_unknown_compressor", "R9.1 R9.2", "two defects in the same two bytes: reserved bits and "
+  "text compressor 15; which is reported first is not specified", f(comp=compression(text=15, reserved=3)),
+  accept=False, errors=["reserved-bits", "unsupported-compressor"])
+i("unknown_critical_and_out_of_order", "R9.1 R9.2", "an unknown critical field 23 that is also out of order",
+  fields_file(field(40, b""), field(23, b"")), accept=False, errors=["field-order", "unknown-critical-field"])
+i("hash_wrong_length_and_over_64", "R9.1 R9.2", "a SHA-256 hash with 65 bytes: above the limit and the wrong length",
+  fields_file(field(MODEL_HASH, hash_value(1, bytes(65)))), accept=False, errors=["limit-exceeded", "invalid-value"])
+i("pixels_png_not_decodable", "R6.6", "pixel compressor png with bytes that are not a PNG: the payload is "
+  "opaque to a reader (it MAY decode and refuse it)", pixels_file(1, b"not a png"), accept=True,
+  errors=["invalid-value"])
+i("pixels_png_wrong_size", "R6.6", "a valid 2 x 2 PNG in a file that says 4 x 4", pixels_file(1, PNG_2x2, width=4,
+  height=4), accept=True, errors=["invalid-value"])
+i("pixel_digest_mismatch", "R6.6", "raw pixels whose SHA-256 differs from the pixel digest: a reader MAY check",
+  pixels_file(0, PIXELS_2x2, extra=[field(PIXEL_DIGEST, hash_value(1, bytes(32)))]), accept=True,
+  errors=["invalid-value"])
+i("scheduler_config_value_not_json", "R4.6", "a scheduler_config value that is not JSON text (the spec says it is "
+  "the JSON text of the value; a reader MAY check)", fields_file(field(SCHEDULER_CONFIG, map_value([("x", "{")]))),
+  accept=True, errors=["invalid-value"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Generation and checks
+
+
+def _lookup(doc: dict, path: str):
+    node = doc
+    for part in path.split("."):
+        node = node[part]
+    return node
+
+
+def _same(a, b) -> bool:
+    """R11.4 equality: bool is not int, ints compare exactly, floats as binary64."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b and (not isinstance(a, float) or math.copysign(1, a) == math.copysign(1, float(b)))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, z) for x, z in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def outcome(data: bytes):
+    """What the reference reader does with ``data``: ("ok", json) or ("error", code)."""
+    try:
+        return "ok", aigif.to_json(aigif.loads(data))
+    except aigif.FormatError as error:
+        return "error", error.code
+
+
+from aigif._errors import FORMAT_CODES  # noqa: E402  (spec section 9)
+
+
+def normative_clauses(spec_text: str) -> dict[str, str]:
+    """Clause ID -> its normative paragraph (up to the first table, note or heading after it)."""
+    starts = list(re.finditer(r"\*\*(R\d+\.\d+)[ *]", spec_text))
+    out = {}
+    for match, following in zip(starts, [*starts[1:], None]):
+        body = spec_text[match.start():following.start() if following else len(spec_text)]
+        out[match.group(1)] = re.split(r"\n(?:#|\||\*Note)", body)[0]
+    return out
+
+
+def uncovered(cases: list[dict], spec_text: str) -> list[str]:
+    """The self-test of the clause -> cases map: every MUST has a case, every code a MUST names an n_ case.
+
+    ``cases`` are index.json entries. A clause no bitstream can test is listed in NOT_BY_BITSTREAM
+    with the place where it is tested instead.
+    """
+    problems = []
+    for clause, body in normative_clauses(spec_text).items():
+        if "MUST" not in body or clause in NOT_BY_BITSTREAM:
+            continue
+        citing = [case for case in cases if clause in case["clauses"]]
+        if not citing:
+            problems.append(f"{clause} has a MUST but no case")
+        for code in FORMAT_CODES:
+            if f"`{code}`" in body and not any(case.get("error") == code or code in case.get("errors", ())
+                                                for case in citing):
+                problems.append(f"{clause} names [{code}] but no n_ case citing {clause} expects it")
+    return problems
+
+
+def build() -> dict[str, bytes]:
+    """Every file of the suite, by name, after checking each case against the reference reader."""
+    names = [case.name for case in CASES]
+    duplicates = {name for name in names if names.count(name) > 1}
+    if duplicates:
+        raise SystemExit(f"duplicate case names: {sorted(duplicates)}")
+    spec_clauses = set(re.findall(r"\*\*(R\d+\.\d+)[ *]", SPEC.read_text("utf-8")))
+    files: dict[str, bytes] = {}
+    index = []
+    problems = []
+    for case in CASES:
+        if not re.fullmatch(r"[yni]_[a-z0-9_]+", case.name):
+            problems.append(f"{case.name}: names are [yni]_ then lower-case letters, digits, underscores")
+        unknown = [c for c in case.clauses if c not in spec_clauses]
+        if unknown or not case.clauses:
+            problems.append(f"{case.name}: clauses {unknown or 'missing'} are not in the spec")
+        got, value = outcome(case.data)
+        entry = {"name": case.name, "kind": case.kind, "file": case.name + ".aigif", "clauses": case.clauses,
+                 "description": case.description}
+        if case.kind == "y" or (case.kind == "i" and case.accept):
+            if got == "ok":
+                for path, want in case.expect.items():
+                    try:
+                        have = _lookup(value, path)
+                    except (KeyError, TypeError):
+                        have = "<absent>"
+                    if not _same(have, want):
+                        problems.append(f"{case.name}: {path} is {have!r:.80}, the case expects {want!r:.80}")
+                files[case.name + ".json"] = (json.dumps(value, indent=1, ensure_ascii=False) + "\n").encode()
+                entry["json"] = case.name + ".json"
+            elif case.kind == "y":
+                problems.append(f"{case.name}: the reference reader refuses it [{value}]")
+        if case.kind == "n":
+            if (got, value) != ("error", case.error):
+                problems.append(f"{case.name}: expected [{case.error}], the reference reader says "
+                                f"{'[' + value + ']' if got == 'error' else 'ok'}")
+            files[case.name + ".error"] = (case.error + "\n").encode()
+            entry["error"] = case.error
+        if case.kind == "i":
+            entry["accept"] = case.accept
+            if case.errors is not None:
+                entry["errors"] = case.errors
+            if got == "error" and case.errors is not None and value not in case.errors:
+                problems.append(f"{case.name}: the reference reader says [{value}], not one of {case.errors}")
+            if got == "ok" and not case.accept:
+                problems.append(f"{case.name}: the reference reader accepts a file readers must refuse")
+        files[case.name + ".aigif"] = case.data
+        index.append(entry)
+    problems += uncovered(index, SPEC.read_text("utf-8"))
+    if problems:
+        raise SystemExit("the case list and the reference reader disagree:\n  " + "\n  ".join(problems))
+    files["index.json"] = (json.dumps({"format": "aigif-conformance", "version": 1, "spec": "aigif-v1",
+                                       "generator": "tools/gen_conformance.py", "cases": index},
+                                      indent=1, ensure_ascii=False) + "\n").encode()
+    files["SHA256SUMS"] = "".join(f"{hashlib.sha256(files[name]).hexdigest()}  {name}\n"
+                                  for name in sorted(files)).encode()
+    return files
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--check", action="store_true", help="compare with conformance/suite/; write nothing")
+    parser.add_argument("--out", type=Path, default=SUITE, help="the suite directory (default: %(default)s)")
+    args = parser.parse_args(argv)
+    files = build()
+    if args.check:
+        on_disk = {p.name: p.read_bytes() for p in args.out.iterdir()} if args.out.is_dir() else {}
+        differ = sorted(name for name in files.keys() | on_disk.keys() if files.get(name) != on_disk.get(name))
+        if differ:
+            print(f"{len(differ)} file(s) differ from the case list: {', '.join(differ[:10])}"
+                  f"{' …' if len(differ) > 10 else ''}\nrun: python tools/gen_conformance.py", file=sys.stderr)
+            return 1
+        print(f"conformance suite up to date: {len(CASES)} cases, {len(files)} files")
+        return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    for stale in args.out.iterdir():  # the directory is generated: nothing else lives there
+        if stale.name not in files:
+            stale.unlink()
+    for name, data in files.items():
+        target = args.out / name
+        if not target.exists() or target.read_bytes() != data:
+            tmp = target.with_name("." + name + ".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(target)
+    counts = {kind: sum(case.kind == kind for case in CASES) for kind in "yni"}
+    print(f"wrote {args.out}: {len(CASES)} cases (y {counts['y']}, n {counts['n']}, i {counts['i']}), "
+          f"{len(files)} files")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
