@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, _cli_recreate
+from . import __version__, _cli_conformance, _cli_recreate
 from ._codec import dumps
 from ._errors import AigifError, UsageError
 from ._io import read, read_bytes, write_bytes_atomic
@@ -131,6 +131,7 @@ def _show(section: str, key: str, value, obj: AigifFile) -> str:
 
 
 _cli_recreate.register(app, _plain)  # save, recreate, verify (they import torch only when run)
+_cli_conformance.register(app, _plain)  # conformance run (no torch)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,7 +150,7 @@ def main(argv: list[str] | None = None) -> None:
         if type(error).__name__ == "NoArgsIsHelpError":  # plain 'aigif': show the help
             error.show()
             sys.exit(2)
-        hint = f" (see 'aigif {error.ctx.info_name} --help')" if error.ctx and error.ctx.parent else " (see 'aigif --help')"
+        hint = f" (see '{error.ctx.command_path} --help')" if error.ctx and error.ctx.parent else " (see 'aigif --help')"
         err.print(f"aigif: usage error: {error.format_message()}{hint}", markup=False)
         sys.exit(2)
     except typer.Exit as done:

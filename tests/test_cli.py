@@ -381,3 +381,9 @@ def test_subprocess_errors_never_show_a_traceback(tmp_path):
         if code is not None:
             assert ERROR_LINE.match(err.strip()).group(1) == code
     assert not (tmp_path / "x.aigif").exists()
+
+
+def test_usage_errors_of_nested_commands_point_to_their_own_help():
+    result = run(["conformance", "run", "--reader", "true", "--jobs", "0"])
+    assert result.status == 2
+    assert result.lines[-1].endswith("(see 'aigif conformance run --help')"), result.stderr
