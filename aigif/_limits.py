@@ -5,6 +5,7 @@ MAX_UVARINT = 2**64 - 1
 MAX_EXP_CODE_BYTES = 8  # R4.2: values 0 .. 2039
 MAX_STRING_BYTES = 65_535  # R4.3
 MAX_TEXT_BLOCK_BYTES = 2 * (3 + MAX_STRING_BYTES)  # R5.5: decompressed prompt + negative prompt
+MAX_ZSTD_WINDOW = 1 << 20  # R5.5: the window a zstd frame may ask a decoder to allocate
 MIN_SIZE, MAX_SIZE = 1, 16_384  # R5.4: height and width in pixels
 MIN_STEPS, MAX_STEPS = 1, 10_000  # R5.4
 MAX_FIELDS = 256  # R6.1

@@ -186,6 +186,9 @@ def decompress_text(codec: int, raw: bytes, path=None) -> bytes:
                 raise Violation("bad-compressed-data", "zstd frame does not declare its content size", path)
             if params.content_size > limit:
                 raise Violation("limit-exceeded", f"text block expands beyond {limit} bytes", path)
+            if params.window_size > L.MAX_ZSTD_WINDOW:
+                raise Violation("limit-exceeded", f"zstd window of {params.window_size} bytes "
+                                f"(limit {L.MAX_ZSTD_WINDOW})", path)
             engine = zstandard.ZstdDecompressor().decompressobj()
             out = bytearray()
             for start in range(0, len(raw), 64):  # small steps bound memory even if the frame lies

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import aigif  # noqa: E402  (the reference reader cross-checks every case)
 from spec_encoder import (  # noqa: E402
-    SIGNATURE, binary64, compression, decimal_bytes, exp, field, hash_value, make_file, map_value, model_ref,
+    SIGNATURE, binary64, compression, zstd_frame_with_window, decimal_bytes, exp, field, hash_value, make_file, map_value, model_ref,
     nibbles, stored, string, text_block, text_content, uv, zstd_frame,
 )
 
@@ -640,6 +640,21 @@ n("zstd_skippable_frame", "bad-compressed-data", "R5.5", "a zstd skippable frame
   f(comp=compression(text=2), text=stored(b"\x50\x2a\x4d\x18\x04\x00\x00\x00abcd")))
 n("zstd_declared_bomb", "limit-exceeded", "R5.5 R8.1", "a zstd frame declaring 1 MiB of content",
   f(comp=compression(text=2), text=stored(zstd_frame(bytes(1 << 20)))))
+y("text_zstd_window_1mib", "R5.5 R8.1", "a zstd frame whose header declares a 1 MiB window, the largest",
+  f(comp=compression(text=2), text=stored(zstd_frame_with_window(CONTENT, 20))), expect={"data.prompt": "a cat"})
+n("zstd_window_2mib", "limit-exceeded", "R5.5 R8.1", "a zstd frame declaring a 2 MiB window",
+  f(comp=compression(text=2), text=stored(zstd_frame_with_window(CONTENT, 21))))
+n("zstd_window_2gib", "limit-exceeded", "R5.5 R8.1", "a zstd frame declaring a 2 GiB window",
+  f(comp=compression(text=2), text=stored(zstd_frame_with_window(CONTENT, 31))))
+n("zstd_corrupt_literals", "bad-compressed-data", "R5.5",
+  "a zstd frame with one flipped bit in a literals header (lenient decoders decode it anyway)",
+  bytes.fromhex(
+      "894149470d0a1a0a01010000000000006028b52ffd2074bd020042cf1411a0eda04b65b7ca9fdef8ddeb4bd4fdcf1ae9ed7adc"
+      "2baf73b55eb62f3bae909f6cea3adf8b6a805e724de15a58a16d2e9fea1874aecd904578550a41d90a43f27bd66e18ea46f0bd"
+      "e47b65c2c83d6eb84b0400800480040032d90400dc4424c4"))
+n("text_none_content_131077", "limit-exceeded", "R5.5 R8.1",
+  "text compressor none with a stored block of 131,077 bytes (all present)",
+  f(text=stored(text_content("p" * 65_535, "n" * 65_535) + b"\x00")))
 n("text_content_extra_byte", "malformed-field", "R5.5", "the two strings leave one byte of the content over",
   f(text=stored(CONTENT + b"\x00")))
 n("text_content_short", "malformed-field", "R5.5", "the negative prompt's length runs past the content",

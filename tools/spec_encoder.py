@@ -136,3 +136,21 @@ def make_file(*, version: bytes = b"\x01", comp: bytes | None = None, platform: 
             + (text_block() if text is None else text) + height + width + seed + steps + guidance
             + (uv(len(fields)) if field_count is None else field_count) + b"".join(fields))
     return body + (struct.pack(">I", zlib.crc32(body)) if crc is None else crc) + trailer
+
+
+def zstd_frame_with_window(content: bytes, window_log: int) -> bytes:
+    """A zstd frame for ``content`` whose header declares a window of 2**window_log bytes.
+
+    libzstd writes small frames as "single segment" (no window descriptor), so the header is rebuilt
+    by hand (RFC 8878 3.1.1.1): a 4-byte frame content size, the window descriptor, then the blocks.
+    """
+    import zstandard
+
+    frame = zstandard.ZstdCompressor(level=3, write_content_size=True, write_checksum=False).compress(content)
+    descriptor = frame[4]
+    single_segment = descriptor >> 5 & 1
+    fcs_flag = descriptor >> 6
+    fcs_size = {0: single_segment, 1: 2, 2: 4, 3: 8}[fcs_flag]
+    blocks = frame[5 + (0 if single_segment else 1) + (descriptor & 3 and [0, 1, 2, 4][descriptor & 3]) + fcs_size:]
+    exponent = window_log - 10
+    return (frame[:4] + bytes([2 << 6]) + bytes([exponent << 3]) + struct.pack("<I", len(content)) + blocks)
