@@ -6,7 +6,7 @@ hierarchy rooted at ``AigifError``. Importing this package never imports torch.
 """
 
 from ._codec import dumps, loads
-from ._errors import AigifError, FileError, FormatError, RecreateError, UsageError
+from ._errors import AigifError, FileError, FormatError, RecreateError, SourceError, UsageError
 from ._io import read, write
 from ._json import from_json, to_json
 from ._model import (Adapter, AigifFile, Compression, Data, Extension, Model, ModelRef, Payload, Platform,
@@ -60,6 +60,6 @@ __all__ = [
     "read", "write", "loads", "dumps", "to_json", "from_json", "save", "recreate", "verify",
     "AigifFile", "Compression", "Platform", "Model", "SchedulerOptions", "ModelRef", "Adapter", "Data",
     "Payload", "Extension",
-    "AigifError", "FormatError", "UsageError", "FileError", "RecreateError",
+    "AigifError", "FormatError", "UsageError", "FileError", "RecreateError", "SourceError",
     "__version__", "SPEC_VERSION",
 ]

@@ -6,8 +6,8 @@ reworded, codes may not. The format's codes are listed in spec section 9 ("Readi
 
 from __future__ import annotations
 
-__all__ = ["AigifError", "FormatError", "UsageError", "FileError", "RecreateError", "FORMAT_CODES",
-           "RECREATE_CODES"]
+__all__ = ["AigifError", "FormatError", "UsageError", "FileError", "RecreateError", "SourceError",
+           "FORMAT_CODES", "RECREATE_CODES", "SOURCE_CODES"]
 
 
 class AigifError(Exception):
@@ -52,6 +52,20 @@ class RecreateError(AigifError):
     """A valid file cannot be recreated here: missing model, refused weights, unsupported setting."""
 
     __module__ = "aigif"
+
+
+class SourceError(AigifError):
+    """An image cannot be imported: not an image, no generation metadata, or metadata that is wrong."""
+
+    __module__ = "aigif"
+
+
+#: Codes of ``SourceError`` (docs/import.md).
+SOURCE_CODES = (
+    "not-an-image",  # not a PNG, JPEG or WebP file, or a corrupt one
+    "no-metadata",  # an image without generation metadata in any of the places looked
+    "bad-metadata",  # metadata that is malformed or contradicts itself (the message names the field)
+)
 
 
 #: Codes of ``RecreateError`` (docs/recreate.md).
