@@ -9,8 +9,8 @@ from ._codec import dumps, loads
 from ._errors import AigifError, FileError, FormatError, RecreateError, SourceError, UsageError
 from ._io import read, write
 from ._json import from_json, to_json
-from ._model import (Adapter, AigifFile, Compression, Data, Extension, Model, ModelRef, Payload, Platform,
-                     SchedulerOptions)
+from ._model import (Adapter, AigifFile, Compression, Data, Extension, Faithfulness, Model, ModelRef, Payload,
+                     Platform, SchedulerOptions, Source, SourceText)
 
 __version__ = "0.1.0"
 SPEC_VERSION = 1
@@ -59,7 +59,7 @@ def verify(source, image, *, device: str = "cpu", model_dirs=(), allow_download:
 __all__ = [
     "read", "write", "loads", "dumps", "to_json", "from_json", "save", "recreate", "verify",
     "AigifFile", "Compression", "Platform", "Model", "SchedulerOptions", "ModelRef", "Adapter", "Data",
-    "Payload", "Extension",
+    "Payload", "Source", "Faithfulness", "SourceText", "Extension",
     "AigifError", "FormatError", "UsageError", "FileError", "RecreateError", "SourceError",
     "__version__", "SPEC_VERSION",
 ]

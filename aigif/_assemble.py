@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from ._model import AigifFile, Compression, Data, Extension, Model, Payload, Platform, SchedulerOptions
+from ._model import (AigifFile, Compression, Data, Extension, Faithfulness, Model, Payload, Platform,
+                     SchedulerOptions, Source, SourceText)
 from ._registry import REGISTRIES
 from ._schema import DETERMINISM_FLAGS, PREDICTIONS, SIGMAS, SPACINGS
 
@@ -21,7 +22,8 @@ FIELD_HOME = {
     "clip_skip": "model", "determinism": "platform", "rng": "data", "attention": "platform", "eta": "data",
     "software": "platform", "strength": "data", "model_hash": ("model", "hash"),
     "guidance_rescale": "data", "pixels": "payload", "pixel_digest": "payload",
-    "model_payload": ("payload", "model"),
+    "model_payload": ("payload", "model"), "source_tool": ("source", "tool"),
+    "source_version": ("source", "version"), "faithfulness": "source", "source_metadata": ("source", "metadata"),
 }
 
 
@@ -68,7 +70,7 @@ def _fresh(cls, values: dict):
 _DEFAULTS = {
     cls: ({f.name: None if f.default is dataclasses.MISSING else f.default for f in dataclasses.fields(cls)},
           [(f.name, f.default_factory) for f in dataclasses.fields(cls) if f.default_factory is not dataclasses.MISSING])
-    for cls in (AigifFile, Compression, Platform, Model, Data, Payload)
+    for cls in (AigifFile, Compression, Platform, Model, Data, Payload, Source)
 }
 assert not any(hasattr(cls, "__post_init__") for cls in _DEFAULTS), "_fresh would skip __post_init__"
 
@@ -76,12 +78,16 @@ assert not any(hasattr(cls, "__post_init__") for cls in _DEFAULTS), "_fresh woul
 def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, text: tuple, numbers: tuple,
              guidance_scale: float, fields: dict) -> AigifFile:
     """Build the object from core values and the fields (name -> value; unknown tag -> bytes)."""
-    sections: dict[str, dict] = {"platform": {}, "model": {}, "data": {}, "payload": {}}
+    sections: dict[str, dict] = {"platform": {}, "model": {}, "data": {}, "payload": {}, "source": {}}
     extensions = []
+    stored_metadata = None
     for key, value in fields.items():
         if isinstance(key, int):
             extensions.append(Extension(key, value))
             continue
+        if key == "source_metadata":  # (entries, compressor code, stored block): keep the block (R10.2)
+            stored_metadata = value
+            value = value[0]
         home = FIELD_HOME[key]
         section, attribute = (home, key) if isinstance(home, str) else home
         sections[section][attribute] = value
@@ -105,13 +111,26 @@ def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, t
                               "width": width, "seed": seed, "steps": steps, "guidance_scale": guidance_scale,
                               **sections["data"]}),
         "payload": _fresh(Payload, sections["payload"]) if sections["payload"] else _EMPTY_PAYLOAD,
+        "source": _fresh(Source, sections["source"]) if sections["source"] else _EMPTY_SOURCE,
         "extensions": tuple(extensions),
         "stored_text": (text_compressor, prompt, negative_prompt, raw),
+        "stored_metadata": stored_metadata,
     })
+
+
+def faithfulness(level: str | int, reasons) -> Faithfulness:
+    """6.7 field 24."""
+    return Faithfulness(level, tuple(reasons))
+
+
+def source_metadata(entries, codec: int, raw: bytes) -> tuple[tuple[SourceText, ...], int, bytes]:
+    """R6.8 field 26: the entries, and the stored block they came from."""
+    return tuple(SourceText(where, key, text) for where, key, text in entries), codec, raw
 
 
 _COMPRESSIONS: dict[tuple[int, int, int], Compression] = {}
 _EMPTY_PAYLOAD = Payload()  # frozen and empty: safe to share
+_EMPTY_SOURCE = Source()
 PIXEL_COMPRESSORS = R["pixel_compressor"].names
 TEXT_COMPRESSORS = R["text_compressor"].names
 MODEL_COMPRESSORS = R["model_compressor"].names

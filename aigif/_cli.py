@@ -94,9 +94,11 @@ def build(
 # ---------------------------------------------------------------------------------------------
 
 
-def _plain(text: str) -> Text:
-    """Text from a file, made safe for a terminal: never rich markup, never a control character."""
-    return Text("".join(f"\\x{ord(ch):02x}" if unicodedata.category(ch) == "Cc" else ch for ch in text))
+def _plain(text: str, lines: bool = False) -> Text:
+    """Text from a file, made safe for a terminal: never rich markup, never a control character
+    (``lines`` keeps line breaks, for multi-line texts such as an imported infotext)."""
+    return Text("".join(f"\\x{ord(ch):02x}" if unicodedata.category(ch) == "Cc" and not (lines and ch == "\n")
+                        else ch for ch in text))
 
 
 def _print_table(obj: AigifFile, name: str, size: int) -> None:
@@ -115,6 +117,17 @@ def _print_table(obj: AigifFile, name: str, size: int) -> None:
             continue
         first = True
         for key, value in entries.items():
+            if section == "source" and key == "metadata":  # R6.8: one row per text, shown in full
+                for entry in value:
+                    table.add_row(section if first else "", _plain(f"{entry['where']} {entry['key']}"),
+                                  _plain(entry["text"], lines=True))
+                    first = False
+                continue
+            if section == "source" and key == "faithfulness":
+                reasons = "".join(f"\n- {reason}" for reason in value["reasons"])
+                table.add_row(section if first else "", key, _plain(f"{value['level']}{reasons}", lines=True))
+                first = False
+                continue
             table.add_row(section if first else "", key, _plain(_show(section, key, value, obj)))
             first = False
     Console(highlight=False, soft_wrap=False).print(table)

@@ -13,8 +13,8 @@ import construct as c
 from . import _fastread
 from . import _schema as S
 from ._errors import FormatError, UsageError
-from ._assemble import assemble, coded, determinism, hash_text, scheduler_options
-from ._model import Adapter, AigifFile, ModelRef
+from ._assemble import assemble, coded, determinism, faithfulness, hash_text, scheduler_options, source_metadata
+from ._model import Adapter, AigifFile, ModelRef, SourceText
 from ._primitives import Violation
 from ._registry import HASH_LENGTHS, REGISTRIES
 
@@ -87,6 +87,10 @@ def _field_value(name: str | int, value):
         return _coded("rng", value.code, value.name)
     if name in ("model_hash", "pixel_digest"):
         return hash_text(value.hash.kind, value.hash.digest)
+    if name == "faithfulness":
+        return faithfulness(_coded("faithfulness", value.level, value.level_name), value.reasons)
+    if name == "source_metadata":
+        return source_metadata([(e.where, e.key, e.text) for e in value.entries], value.compressor, value.raw)
     return value
 
 
@@ -202,6 +206,10 @@ def _fields(obj: AigifFile) -> list[dict]:
         "pixels": pay.pixels,
         "pixel_digest": None if pay.pixel_digest is None else dict(hash=_hash(pay.pixel_digest, "payload.pixel_digest")),
         "model_payload": pay.model,
+        "source_tool": obj.source.tool,
+        "source_version": obj.source.version,
+        "faithfulness": _faithfulness(obj),
+        "source_metadata": _source_metadata(obj),
     }
     fields = [dict(tag=S.FIELD_TAGS[name], value=value) for name, value in values.items() if value is not None]
     for ext in obj.extensions:
@@ -210,6 +218,39 @@ def _fields(obj: AigifFile) -> list[dict]:
         fields.append(dict(tag=ext.tag, value=bytes(ext.data)))
     fields.sort(key=lambda f: f["tag"])
     return fields
+
+
+def _faithfulness(obj: AigifFile) -> dict | None:
+    judged = obj.source.faithfulness
+    if judged is None:
+        return None
+    level, level_name = _code("faithfulness", judged.level, "source.faithfulness.level")
+    if isinstance(judged.reasons, (str, bytes)):
+        raise Violation("invalid-value", "reasons must be a list of strings", "source.faithfulness.reasons")
+    return dict(level=level, level_name=level_name, reasons=list(judged.reasons))
+
+
+def _source_metadata(obj: AigifFile) -> dict | None:
+    """R6.8; R10.2/R10.3: reuse the stored block while the entries are unchanged, else pick the smallest."""
+    entries = obj.source.metadata
+    if not entries:
+        return None
+    if isinstance(entries, (str, bytes)) or not all(isinstance(e, SourceText) for e in entries):
+        raise Violation("invalid-value", "metadata must be a list of SourceText", "source.metadata")
+    rows = [dict(where=e.where, key=e.key, text=e.text) for e in entries]
+    stored = obj.stored_metadata
+    if stored is not None and tuple(stored[0]) == tuple(entries):
+        return dict(compressor=stored[1], entries=rows, raw=stored[2])
+    if len(rows) > S.L.MAX_ENTRIES:
+        raise Violation("limit-exceeded", f"{len(rows)} source metadata entries (limit {S.L.MAX_ENTRIES})",
+                        "source.metadata")
+    content = S.SourceEntries.build(dict(num_entries=len(rows), entries=rows))
+    if len(content) > S.L.MAX_SOURCE_METADATA_BYTES:
+        raise Violation("limit-exceeded", f"source metadata of {len(content)} bytes "
+                        f"(limit {S.L.MAX_SOURCE_METADATA_BYTES})", "source.metadata")
+    _, code, raw = min((len(raw), code, raw) for code in sorted(R["text_compressor"].names)
+                       for raw in [S.compress_text(code, content)])
+    return dict(compressor=code, entries=rows, raw=raw)
 
 
 def _adapter(a: Adapter) -> dict:

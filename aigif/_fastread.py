@@ -17,11 +17,11 @@ import struct
 import zlib
 
 from . import _limits as L
-from ._assemble import assemble, coded, determinism, hash_text, scheduler_options
+from ._assemble import assemble, coded, determinism, faithfulness, hash_text, scheduler_options, source_metadata
 from ._model import Adapter, AigifFile, ModelRef
 from ._primitives import decimal_form
 from ._registry import ESCAPE_4BIT, ESCAPE_EXP, HASH_LENGTHS, REGISTRIES
-from ._schema import FIELDS, SIGNATURE, decompress_text
+from ._schema import FIELDS, SIGNATURE, decompress, decompress_text
 
 R = REGISTRIES
 PIXEL_CODECS, TEXT_CODECS, MODEL_CODECS = (frozenset(R[name].names) for name in
@@ -86,9 +86,9 @@ class _Reader:
                 return 255 * index + byte
         raise Reject
 
-    def string(self, nonempty: bool = False) -> str:
+    def string(self, nonempty: bool = False, maximum: int = L.MAX_STRING_BYTES) -> str:
         # R4.3 (UnicodeDecodeError is an exception like any other: the schema takes over)
-        length = self.uvarint(1 if nonempty else 0, L.MAX_STRING_BYTES)
+        length = self.uvarint(1 if nonempty else 0, maximum)
         return self.take(length).decode("utf-8")
 
     def escaped(self, registry: str) -> str:
@@ -210,6 +210,23 @@ def _field(r: _Reader, name: str):
         return hash_text(kind, digest)
     if name in ("pixels", "model_payload"):
         return r.take(r.end - r.pos)
+    if name in ("source_tool", "source_version"):
+        return r.string(nonempty=True)
+    if name == "faithfulness":
+        level = _coded_exp(r, "faithfulness")
+        return faithfulness(level, [r.string() for _ in range(r.uvarint(0, L.MAX_REASONS))])
+    if name == "source_metadata":  # R6.8
+        codec = r.exp()
+        if codec not in TEXT_CODECS:
+            raise Reject
+        length = r.uvarint(1, L.MAX_SOURCE_METADATA_BYTES)
+        raw = r.take(r.end - r.pos)
+        content = decompress(codec, raw, L.MAX_SOURCE_METADATA_BYTES, L.MAX_SOURCE_ZSTD_WINDOW, exact=length)
+        t = _Reader(content, 0, len(content))
+        entries = [(t.string(nonempty=True), t.string(nonempty=True), t.string(maximum=L.MAX_SOURCE_METADATA_BYTES))
+                   for _ in range(t.uvarint(1, L.MAX_ENTRIES))]
+        t.done()
+        return source_metadata(entries, codec, raw)
     raise Reject  # a field the schema knows and this module does not: let the schema read it
 
 

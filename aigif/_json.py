@@ -16,8 +16,8 @@ from typing import Any
 
 from ._codec import text_compressor_for
 from ._errors import UsageError
-from ._model import (Adapter, AigifFile, Compression, Data, Extension, Model, ModelRef, Payload, Platform,
-                     SchedulerOptions)
+from ._model import (Adapter, AigifFile, Compression, Data, Extension, Faithfulness, Model, ModelRef, Payload,
+                     Platform, SchedulerOptions, Source, SourceText)
 from ._schema import DETERMINISM_FLAGS
 
 #: Keys listed even when they hold their default: Table I's core (R11.2).
@@ -27,7 +27,9 @@ CORE = {
     "model": ("id", "dtype", "scheduler"),
     "data": ("prompt", "negative_prompt", "height", "width", "seed", "steps", "guidance_scale"),
 }
-SECTIONS = {"compression": Compression, "platform": Platform, "model": Model, "data": Data, "payload": Payload}
+SECTIONS = {"compression": Compression, "platform": Platform, "model": Model, "data": Data, "payload": Payload,
+            "source": Source}
+OPTIONAL_SECTIONS = ("payload", "source")  # listed only when the file has one of their fields
 
 
 def to_json(obj: AigifFile) -> dict[str, Any]:
@@ -47,7 +49,7 @@ def to_json(obj: AigifFile) -> dict[str, Any]:
             if f.name in core or item != _default(f):
                 entries[f.name] = _encode(item)
         entries = {key: entries[key] for key in (*core, *entries) if key in entries}
-        if entries or section != "payload":
+        if entries or section not in OPTIONAL_SECTIONS:
             out[section] = entries
     if obj.extensions:
         out["extensions"] = [{"tag": e.tag, "data": _b64(e.data)} for e in obj.extensions]
@@ -73,6 +75,10 @@ def _encode(item):
     if isinstance(item, SchedulerOptions):
         return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)
                 if getattr(item, f.name) != f.default}
+    if isinstance(item, Faithfulness):
+        return {"level": item.level, "reasons": list(item.reasons)}
+    if isinstance(item, SourceText):
+        return {"where": item.where, "key": item.key, "text": item.text}
     if isinstance(item, (ModelRef, Adapter)):
         return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)
                 if f.name == "name" or getattr(item, f.name) != _default(f)}
@@ -124,9 +130,20 @@ def from_json(doc: Any) -> AigifFile:
                                            for i, a in enumerate(_list(v, p, dict)))}),
         data=_build(Data, sections["data"], "data"),
         payload=payload,
+        source=_build(Source, sections["source"], "source", {
+            "faithfulness": lambda v, p: _faithfulness(_expect(v, dict, p), p),
+            "metadata": lambda v, p: tuple(_build(SourceText, _expect(e, dict, f"{p}[{i}]"), f"{p}[{i}]")
+                                           for i, e in enumerate(_list(v, p, dict)))}),
         extensions=tuple(_extension(e, f"extensions[{i}]")
                          for i, e in enumerate(_list(doc.get("extensions", []), "extensions", dict))),
     )
+
+
+def _faithfulness(value: dict, path: str) -> Faithfulness:
+    _keys(value, {"level", "reasons"}, path)
+    if "level" not in value:
+        raise UsageError("missing key 'level'", code="invalid-json", path=path)
+    return Faithfulness(level=value["level"], reasons=tuple(_list(value.get("reasons", []), f"{path}.reasons", str)))
 
 
 def _extension(entry: dict, path: str) -> Extension:

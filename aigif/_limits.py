@@ -14,3 +14,6 @@ MAX_ENTRIES = 256  # R4.6: map entries, adapters
 MAX_HASH_BYTES = 64  # R4.5
 MAX_THREADS = 65_535  # R6.7
 MAX_CLIP_SKIP = 64  # R6.7
+MAX_SOURCE_METADATA_BYTES = 1 << 24  # R6.8: decompressed source metadata
+MAX_SOURCE_ZSTD_WINDOW = 1 << 24  # R6.8
+MAX_REASONS = 256  # 6.7 field 24

@@ -15,7 +15,7 @@ Coded = str | int
 
 __all__ = [
     "AigifFile", "Compression", "Platform", "Model", "SchedulerOptions", "ModelRef", "Adapter", "Data",
-    "Payload", "Extension",
+    "Payload", "Extension", "Source", "Faithfulness", "SourceText",
 ]
 
 
@@ -116,6 +116,33 @@ class Payload:
 
 
 @dataclass(frozen=True)
+class Faithfulness:
+    """How faithfully the syntax can recreate an imported image (field 24, registry 7.14)."""
+
+    level: Coded  # "exact-possible" | "approximate" | "not-recreatable"
+    reasons: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """One text the source image carried, verbatim (R6.8): where it was, under which key."""
+
+    where: str  # "png:iTXt", "exif:UserComment", "stealth:alpha", ...
+    key: str  # "parameters", "prompt", "workflow", ...
+    text: str
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where an imported image came from (fields 18, 22, 24, 26): nothing the source said is lost."""
+
+    tool: str | None = None
+    version: str | None = None
+    faithfulness: Faithfulness | None = None
+    metadata: tuple[SourceText, ...] = ()
+
+
+@dataclass(frozen=True)
 class Extension:
     """An ancillary field this library does not know, kept byte for byte (R6.3)."""
 
@@ -132,9 +159,13 @@ class AigifFile:
     model: Model = field(default_factory=Model)
     data: Data = field(default_factory=Data)
     payload: Payload = field(default_factory=Payload)
+    source: Source = field(default_factory=Source)
     extensions: tuple[Extension, ...] = ()
     #: The text block exactly as read, so that rewriting an unchanged file reproduces it (R10.2).
     #: It is used only while the compressor and both strings are still the ones it holds.
     stored_text: tuple[str, str, str, bytes] | None = field(default=None, repr=False, compare=False)
+    #: The source metadata's stored block as read, for the same reason: (entries, compressor code, raw).
+    stored_metadata: tuple[tuple[SourceText, ...], int, bytes] | None = field(default=None, repr=False,
+                                                                             compare=False)
 
     version = 1

@@ -105,16 +105,20 @@ class ExpCode(c.Construct):
 
 
 class Utf8(c.Construct):
-    """R4.3: a uvarint byte length, then that many bytes of UTF-8 (strict, not normalised)."""
+    """R4.3: a uvarint byte length, then that many bytes of UTF-8 (strict, not normalised).
 
-    def __init__(self, nonempty: bool = False):
+    ``maximum`` is R4.3's 65,535 bytes, except for the texts of the source metadata (R6.8), which
+    only the content length bounds.
+    """
+
+    def __init__(self, nonempty: bool = False, maximum: int = L.MAX_STRING_BYTES):
         super().__init__()
-        self.nonempty = nonempty
+        self.nonempty, self.maximum = nonempty, maximum
 
     def _parse(self, stream, context, path):
         length = _LENGTH._parse(stream, context, path)
-        if length > L.MAX_STRING_BYTES:
-            raise Violation("limit-exceeded", f"string of {length} bytes (limit {L.MAX_STRING_BYTES})", path)
+        if length > self.maximum:
+            raise Violation("limit-exceeded", f"string of {length} bytes (limit {self.maximum})", path)
         if self.nonempty and not length:
             raise Violation("invalid-value", "empty string where a name is required", path)
         data = stream_read(stream, length, path)
@@ -130,8 +134,8 @@ class Utf8(c.Construct):
             data = obj.encode("utf-8")
         except UnicodeEncodeError:
             raise _usage("string holds a lone surrogate, which UTF-8 cannot encode", path) from None
-        if len(data) > L.MAX_STRING_BYTES:
-            raise Violation("limit-exceeded", f"string of {len(data)} bytes (limit {L.MAX_STRING_BYTES})", path)
+        if len(data) > self.maximum:
+            raise Violation("limit-exceeded", f"string of {len(data)} bytes (limit {self.maximum})", path)
         if self.nonempty and not data:
             raise _usage("a name must not be empty", path)
         _LENGTH._build(len(data), stream, context, path)

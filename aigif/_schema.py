@@ -166,8 +166,19 @@ def compress_text(codec: int, content: bytes) -> bytes:
 
 def decompress_text(codec: int, raw: bytes, path=None) -> bytes:
     """R5.5: exactly one stream, no trailing data, at most MAX_TEXT_BLOCK_BYTES out (no bombs)."""
-    limit = L.MAX_TEXT_BLOCK_BYTES
+    return decompress(codec, raw, L.MAX_TEXT_BLOCK_BYTES, L.MAX_ZSTD_WINDOW, path)
+
+
+def decompress(codec: int, raw: bytes, limit: int, window: int, path=None, exact: int | None = None) -> bytes:
+    """R5.5, R6.8: one zlib stream or zstd frame, nothing after it, at most ``limit`` bytes out.
+
+    With ``exact`` (the source metadata's declared length, R6.8) the content must be exactly that
+    long, and exceeding it is a broken block rather than a limit.
+    """
+    over = "limit-exceeded" if exact is None else "bad-compressed-data"
     if codec == 0:
+        if exact is not None and len(raw) != exact:
+            raise Violation("bad-compressed-data", f"stored block of {len(raw)} bytes, declared {exact}", path)
         if len(raw) > limit:
             raise Violation("limit-exceeded", f"text block of {len(raw)} bytes (limit {limit})", path)
         return raw
@@ -176,30 +187,35 @@ def decompress_text(codec: int, raw: bytes, path=None) -> bytes:
             engine = zlib.decompressobj()
             out = engine.decompress(raw, limit + 1)
             if len(out) > limit:
-                raise Violation("limit-exceeded", f"text block expands beyond {limit} bytes", path)
+                raise Violation(over, f"compressed block expands beyond {limit} bytes", path)
             if not engine.eof or engine.unused_data or engine.unconsumed_tail:
                 raise Violation("bad-compressed-data", "zlib stream is incomplete or followed by other bytes", path)
+            if exact is not None and len(out) != exact:
+                raise Violation("bad-compressed-data", f"zlib stream holds {len(out)} bytes, declared {exact}", path)
             return out
         if codec == 2:
             params = zstandard.get_frame_parameters(raw)
             if params.content_size in (zstandard.CONTENTSIZE_UNKNOWN, zstandard.CONTENTSIZE_ERROR):
                 raise Violation("bad-compressed-data", "zstd frame does not declare its content size", path)
             if params.content_size > limit:
-                raise Violation("limit-exceeded", f"text block expands beyond {limit} bytes", path)
-            if params.window_size > L.MAX_ZSTD_WINDOW:
-                raise Violation("limit-exceeded", f"zstd window of {params.window_size} bytes "
-                                f"(limit {L.MAX_ZSTD_WINDOW})", path)
-            engine = zstandard.ZstdDecompressor().decompressobj()
+                raise Violation(over, f"compressed block expands beyond {limit} bytes", path)
+            if exact is not None and params.content_size != exact:
+                raise Violation("bad-compressed-data", f"zstd frame declares {params.content_size} bytes, "
+                                f"the field {exact}", path)
+            if params.window_size > window:
+                raise Violation("limit-exceeded", f"zstd window of {params.window_size} bytes (limit {window})", path)
+            engine = zstandard.ZstdDecompressor(max_window_size=max(window, 1 << 10)).decompressobj()
             out = bytearray()
-            for start in range(0, len(raw), 64):  # small steps bound memory even if the frame lies
-                out += engine.decompress(raw[start:start + 64])
+            step = 64 if params.content_size <= L.MAX_TEXT_BLOCK_BYTES else 1 << 16
+            for start in range(0, len(raw), step):  # small steps bound memory even if the frame lies
+                out += engine.decompress(raw[start:start + step])
                 if len(out) > params.content_size:
                     raise Violation("bad-compressed-data", "zstd frame holds more than it declares", path)
             if not engine.eof or engine.unused_data or len(out) != params.content_size:
                 raise Violation("bad-compressed-data", "zstd frame is incomplete or followed by other bytes", path)
             return bytes(out)
     except (zlib.error, zstandard.ZstdError) as err:
-        raise Violation("bad-compressed-data", f"cannot decompress the text block: {err}", path) from None
+        raise Violation("bad-compressed-data", f"cannot decompress: {err}", path) from None
     raise Violation("unsupported-compressor", f"text compressor {codec}", path)
 
 
@@ -221,6 +237,51 @@ SPACINGS = ("default", "leading", "linspace", "trailing")
 PREDICTIONS = ("default", "epsilon", "v_prediction", "sample")
 DETERMINISM_FLAGS = ("deterministic_algorithms", "cudnn_deterministic", "cudnn_benchmark", "tf32_matmul",
                      "tf32_cudnn")
+
+SourceEntries = c.Struct(  # R6.8: the decompressed content of the source metadata
+    "num_entries" / UVarInt(minimum=1, maximum=L.MAX_ENTRIES, what="source metadata entry count",
+                            below="non-canonical"),
+    "entries" / c.Array(this.num_entries, c.Struct(
+        "where" / Utf8(nonempty=True),
+        "key" / Utf8(nonempty=True),
+        "text" / Utf8(maximum=L.MAX_SOURCE_METADATA_BYTES),
+    )),
+)
+
+
+class SourceMetadata(c.Construct):
+    """R6.8: compressor, declared content length, stored block; keeps the stored bytes (R10.2)."""
+
+    HEAD = c.Struct(
+        "compressor" / ExpCode(),
+        Require(lambda ctx: ctx.compressor in REGISTRIES["text_compressor"].names, "unsupported-compressor",
+                "unknown text compressor code in the source metadata"),
+        "len_content" / UVarInt(minimum=1, maximum=L.MAX_SOURCE_METADATA_BYTES, what="source metadata length"),
+    )
+
+    def _parse(self, stream, context, path):
+        head = self.HEAD._parsereport(stream, context, path)
+        raw = stream_read_entire(stream, path)
+        content = decompress(head.compressor, raw, L.MAX_SOURCE_METADATA_BYTES, L.MAX_SOURCE_ZSTD_WINDOW, path,
+                             exact=head.len_content)
+        parsed = Exactly(SourceEntries, "the source metadata")._parse(_substream(content), context, path)
+        return c.Container(compressor=head.compressor, entries=parsed.entries, raw=raw)
+
+    def _build(self, obj, stream, context, path):
+        content = SourceEntries.build(dict(num_entries=len(obj["entries"]), entries=obj["entries"]))
+        raw = obj.get("raw")
+        if raw is None:
+            raw = compress_text(obj["compressor"], content)
+        self.HEAD._build(dict(compressor=obj["compressor"], len_content=len(content)), stream, context, path)
+        stream_write(stream, raw, len(raw), path)
+        return obj
+
+
+Faithfulness = c.Struct(  # 6.7 field 24
+    "level" / ExpCode(),
+    "level_name" / c.If(this.level == ESCAPE_EXP, EscapeName("faithfulness")),
+    "reasons" / c.PrefixedArray(UVarInt(maximum=L.MAX_REASONS, what="reason count"), Utf8()),
+)
 
 #: tag -> (name, value construct). The field registry of spec section 6.7.
 FIELDS: dict[int, tuple[str, c.Construct]] = {
@@ -245,9 +306,13 @@ FIELDS: dict[int, tuple[str, c.Construct]] = {
     15: ("strength", Decimal(minimum=0.0, maximum=1.0, what="strength")),
     16: ("model_hash", StandaloneHash),
     17: ("guidance_rescale", Decimal(nonzero=True, what="guidance rescale")),
+    18: ("source_tool", Utf8(nonempty=True)),
     19: ("pixels", c.GreedyBytes),
     20: ("pixel_digest", StandaloneHash),
     21: ("model_payload", c.GreedyBytes),
+    22: ("source_version", Utf8(nonempty=True)),
+    24: ("faithfulness", Faithfulness),
+    26: ("source_metadata", SourceMetadata()),
 }
 FIELD_TAGS = {name: tag for tag, (name, _) in FIELDS.items()}
 TAG_PIXELS, TAG_MODEL_PAYLOAD = FIELD_TAGS["pixels"], FIELD_TAGS["model_payload"]

@@ -96,6 +96,15 @@ extensions = st.lists(st.builds(aigif.Extension, tag=st.sampled_from(EXTENSION_T
                       max_size=3, unique_by=lambda e: e.tag).map(lambda es: tuple(sorted(es, key=lambda e: e.tag)))
 
 
+sources = st.builds(
+    aigif.Source, tool=maybe(st.text(min_size=1, max_size=12)), version=maybe(st.text(min_size=1, max_size=12)),
+    faithfulness=maybe(st.builds(aigif.Faithfulness, level=coded("faithfulness"),
+                                 reasons=st.lists(texts, max_size=3).map(tuple))),
+    metadata=st.lists(st.builds(aigif.SourceText, where=st.text(min_size=1, max_size=10),
+                                key=st.text(min_size=1, max_size=10), text=texts), max_size=3).map(tuple),
+)
+
+
 @st.composite
 def files(draw) -> aigif.AigifFile:
     """An AigifFile drawn over every field of the dataclass tree."""
@@ -121,6 +130,7 @@ def files(draw) -> aigif.AigifFile:
         model=draw(models),
         data=data,
         payload=aigif.Payload(pixels=pixels, pixel_digest=draw(maybe(hashes())), model=model_payload),
+        source=draw(sources),
         extensions=draw(extensions),
     )
 
@@ -208,8 +218,9 @@ def test_strategies_reach_every_dataclass_field():
 
     source = inspect.getsource(inspect.getmodule(test_strategies_reach_every_dataclass_field))
     for cls in (aigif.AigifFile, aigif.Compression, aigif.Platform, aigif.Model, aigif.SchedulerOptions,
-                aigif.ModelRef, aigif.Adapter, aigif.Data, aigif.Payload, aigif.Extension):
+                aigif.ModelRef, aigif.Adapter, aigif.Data, aigif.Payload, aigif.Extension, aigif.Source,
+                aigif.Faithfulness, aigif.SourceText):
         for f in dataclasses.fields(cls):
-            if f.name == "stored_text":
+            if f.name in ("stored_text", "stored_metadata"):
                 continue
             assert f"{f.name}=" in source, f"{cls.__name__}.{f.name} is not drawn"

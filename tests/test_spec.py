@@ -110,9 +110,13 @@ FIELD_VALUES = {
     15: decimal_bytes(5, 1),
     16: exp(5) + uv(4) + b"abcd",
     17: decimal_bytes(7, 1),
+    18: string("AUTOMATIC1111"),
     19: b"\x89PNG",
     20: exp(5) + uv(4) + b"abcd",
     21: b"safetensors",
+    22: string("v1.10.1"),
+    24: exp(1) + uv(1) + string("GPU noise"),
+    26: exp(0) + uv(18) + uv(1) + string("png:tEXt") + string("k") + uv(5) + b"hello",  # R6.8
 }
 FIELD_COMPRESSION = {19: compression(save_pixels=1, pixel=1), 21: compression(save_model=1, model=1)}
 

@@ -48,7 +48,8 @@ REGISTRIES = json.loads((ROOT / "aigif" / "registries.json").read_text("utf-8"))
 # Field tags (spec 6.7).
 SCHEDULER_OPTIONS, TORCH, SCHEDULER_CONFIG, DIFFUSERS, VAE, CPU_CAPABILITY, ADAPTERS, THREADS, CLIP_SKIP, \
     DETERMINISM, RNG, ATTENTION, ETA, SOFTWARE, STRENGTH, MODEL_HASH, GUIDANCE_RESCALE = range(1, 18)
-PIXELS, PIXEL_DIGEST, MODEL_PAYLOAD = 19, 20, 21
+SOURCE_TOOL, PIXELS, PIXEL_DIGEST, MODEL_PAYLOAD, SOURCE_VERSION, FAITHFULNESS, SOURCE_METADATA = \
+    18, 19, 20, 21, 22, 24, 26
 
 #: Clauses with a MUST that no bitstream can test, and where they are tested instead.
 NOT_BY_BITSTREAM = {
@@ -683,16 +684,16 @@ y("fields_every_known", "R6.1 R6.2 R6.3", "every known field at once, in tag ord
              "strength": 0.75, "guidance_rescale": 0.7},
     "payload": {"pixel_digest": "sha256:" + "ab" * 32}})),
   expect={"model.clip_skip": 1, "data.strength": 0.75, "platform.determinism": ["deterministic_algorithms"]})
-for tag in (22, 40, 224, 252, 2038):
+for tag in (28, 40, 224, 252, 2038):
     y(f"unknown_ancillary_field_{tag}", "R6.3", f"an unknown ancillary field (tag {tag}) is skipped and kept",
       fields_file(field(tag, b"future data")),
       expect={"extensions": [{"tag": tag, "data": base64.b64encode(b"future data").decode()}]})
 y("unknown_ancillary_empty", "R6.3", "an unknown ancillary field of length 0",
   fields_file(field(100, b"")), expect={"extensions": [{"tag": 100, "data": ""}]})
-y("unknown_ancillary_between_known", "R6.2 R6.3", "unknown ancillary tag 18 between fields 17 and 19",
+y("unknown_ancillary_after_known", "R6.2 R6.3", "unknown ancillary tag 28 after fields 17 and 19",
   make_file(comp=compression(save_pixels=1), width=uv(2), height=uv(2),
-            fields=[field(GUIDANCE_RESCALE, decimal_of(0.7)), field(18, b"\x01\x02"), field(PIXELS, PIXELS_2x2)]),
-  expect={"extensions": [{"tag": 18, "data": "AQI="}], "data.guidance_rescale": 0.7})
+            fields=[field(GUIDANCE_RESCALE, decimal_of(0.7)), field(PIXELS, PIXELS_2x2), field(28, b"\x01\x02")]),
+  expect={"extensions": [{"tag": 28, "data": "AQI="}], "data.guidance_rescale": 0.7})
 y("unknown_ancillary_bad_inside", "R6.3", "an unknown ancillary field's value is opaque: invalid UTF-8 inside is fine",
   fields_file(field(30, b"\xff\xfe\x00")), expect={"extensions": [{"tag": 30, "data": "//4A"}]})
 for tag in (23, 225, 2039):
@@ -793,6 +794,96 @@ y("pixels_png_and_model_payload", "R6.5", "both payloads at once: PNG pixels and
   expect={"payload.model": base64.b64encode(bytes(range(256))).decode()})
 y("pixel_digest_without_pixels", "R6.5", "a pixel digest alone (the recreator checks its output against it)",
   fields_file(field(PIXEL_DIGEST, hash_value(1, bytes(32)))), expect={"payload.pixel_digest": "sha256:" + "00" * 32})
+
+# ---------------------------------------------------------------------------------------------
+# 13b. The source fields of imported images (18, 22, 24, 26; R6.8)
+
+
+def source_content(entries) -> bytes:
+    """R6.8 content: uvarint count, then (where, key, text) with the text's length unbounded by R4.3."""
+    out = uv(len(entries))
+    for where, key, text in entries:
+        data = text.encode("utf-8") if isinstance(text, str) else text
+        out += string(where) + string(key) + uv(len(data)) + data
+    return out
+
+
+def source_field(content: bytes, compressor: int = 0, *, length: int | None = None, stored_block=None) -> bytes:
+    block = {0: lambda: content, 1: lambda: zlib.compress(content, 9), 2: lambda: zstd_frame(content)}[
+        compressor if compressor in (0, 1, 2) else 0]() if stored_block is None else stored_block
+    return field(SOURCE_METADATA, exp(compressor) + uv(len(content) if length is None else length) + block)
+
+
+INFOTEXT = "a red fox, (snow:1.2)\nNegative prompt: blurry\nSteps: 20, Sampler: DPM++ 2M, Seed: 42, Size: 512x512"
+ONE_ENTRY = source_content([("png:tEXt", "parameters", INFOTEXT)])
+y("source_tool_and_version", "R6.3", "source tool and version (fields 18 and 22)",
+  fields_file(field(SOURCE_TOOL, string("AUTOMATIC1111")), field(SOURCE_VERSION, string("v1.10.1"))),
+  expect={"source.tool": "AUTOMATIC1111", "source.version": "v1.10.1"})
+for code, name in REGISTRIES["faithfulness"]["entries"].items():
+    y(f"registry_faithfulness_{code}", "R7.0 R4.7", f"faithfulness {code}: {name}, with one reason",
+      fields_file(field(FAITHFULNESS, exp(int(code)) + uv(1) + string("because"))),
+      expect={"source.faithfulness": {"level": name, "reasons": ["because"]}})
+y("faithfulness_no_reasons", "R6.7", "faithfulness with zero reasons",
+  fields_file(field(FAITHFULNESS, exp(0) + uv(0))), expect={"source.faithfulness": {"level": "exact-possible",
+                                                                                    "reasons": []}})
+y("faithfulness_unknown_level", "R4.7", "faithfulness code 100 (unassigned): shown by number",
+  fields_file(field(FAITHFULNESS, exp(100) + uv(0))), expect={"source.faithfulness": {"level": 100, "reasons": []}})
+y("faithfulness_escape", "R4.7", "a faithfulness level without a code",
+  fields_file(field(FAITHFULNESS, b"\xfe" + string("lossy-upscaled") + uv(0))),
+  expect={"source.faithfulness": {"level": "lossy-upscaled", "reasons": []}})
+n("faithfulness_257_reasons", "limit-exceeded", "R6.7 R8.1", "faithfulness with 257 reasons",
+  fields_file(field(FAITHFULNESS, exp(1) + uv(257) + string("r") * 257)))
+n("source_tool_empty", "invalid-value", "R4.3", "an empty source tool name", fields_file(field(SOURCE_TOOL, string(""))))
+for code, label in ((0, "none"), (1, "zlib"), (2, "zstd")):
+    y(f"source_metadata_{label}", "R6.8", f"source metadata, one A1111 infotext, compressor {label}",
+      fields_file(source_field(ONE_ENTRY, code)),
+      expect={"source.metadata": [{"where": "png:tEXt", "key": "parameters", "text": INFOTEXT}]})
+BIG_TEXT = ('{"nodes": [' + ", ".join(f'{{"id": {index}, "type": "KSampler"}}' for index in range(4000)) + "]}")
+y("source_metadata_text_above_65535", "R6.8", f"a {len(BIG_TEXT):,}-byte ComfyUI workflow: longer than a string",
+  fields_file(source_field(source_content([("png:tEXt", "workflow", BIG_TEXT)]), 2)),
+  expect={"source.metadata": [{"where": "png:tEXt", "key": "workflow", "text": BIG_TEXT}]})
+y("source_metadata_256_entries", "R6.8 R8.1", "256 source metadata entries, the most",
+  fields_file(source_field(source_content([("exif:0x%04X" % index, "Tag", "") for index in range(256)]), 2)),
+  expect={"source.metadata": [{"where": "exif:0x%04X" % index, "key": "Tag", "text": ""} for index in range(256)]})
+y("source_all_fields", "R6.2 R6.8", "every source field with a core that says where it did not run",
+  fields_file(field(SOURCE_TOOL, string("ComfyUI")), field(SOURCE_VERSION, string("0.3.40")),
+              field(FAITHFULNESS, exp(1) + uv(2) + string("k-diffusion sampler") + string("GPU noise")),
+              source_field(source_content([("png:tEXt", "prompt", '{"3": {}}'), ("png:tEXt", "workflow", "{}")]), 1),
+              platform=platform(device=6)),
+  expect={"platform.device": "unknown", "source.tool": "ComfyUI",
+          "source.metadata": [{"where": "png:tEXt", "key": "prompt", "text": '{"3": {}}'},
+                              {"where": "png:tEXt", "key": "workflow", "text": "{}"}]})
+n("source_metadata_compressor_unknown", "unsupported-compressor", "R6.8", "source metadata compressor 15",
+  fields_file(source_field(ONE_ENTRY, 15)))
+n("source_metadata_length_0", "invalid-value", "R6.8", "source metadata declaring 0 bytes of content",
+  fields_file(field(SOURCE_METADATA, exp(0) + uv(0))))
+n("source_metadata_length_above_16mib", "limit-exceeded", "R6.8 R8.1",
+  "source metadata declaring 16,777,217 bytes of content", fields_file(source_field(ONE_ENTRY, 0, length=2**24 + 1)))
+n("source_metadata_none_length_mismatch", "bad-compressed-data", "R6.8",
+  "compressor none, declared length one byte more than the stored block",
+  fields_file(source_field(ONE_ENTRY, 0, length=len(ONE_ENTRY) + 1)))
+n("source_metadata_zlib_longer_than_declared", "bad-compressed-data", "R6.8",
+  "a zlib stream holding one byte more than the declared length",
+  fields_file(source_field(ONE_ENTRY, 1, length=len(ONE_ENTRY) - 1)))
+n("source_metadata_zstd_size_mismatch", "bad-compressed-data", "R6.8",
+  "a zstd frame declaring a size other than the field's length",
+  fields_file(source_field(ONE_ENTRY, 2, length=len(ONE_ENTRY) + 5)))
+n("source_metadata_zlib_garbage", "bad-compressed-data", "R6.8", "compressor zlib, stored block not zlib",
+  fields_file(source_field(ONE_ENTRY, 1, stored_block=b"not zlib")))
+n("source_metadata_zstd_window_32mib", "limit-exceeded", "R6.8 R8.1", "a zstd frame declaring a 32 MiB window",
+  fields_file(source_field(ONE_ENTRY, 2, stored_block=zstd_frame_with_window(ONE_ENTRY, 25))))
+n("source_metadata_zero_entries", "non-canonical", "R6.8", "source metadata holding 0 entries",
+  fields_file(source_field(uv(0), 0)))
+n("source_metadata_257_entries", "limit-exceeded", "R6.8 R8.1", "source metadata holding 257 entries",
+  fields_file(source_field(source_content([("w", "k", "")] * 257), 2)))
+n("source_metadata_extra_byte", "malformed-field", "R6.8", "one byte of content left over after the entries",
+  fields_file(source_field(ONE_ENTRY + b"\x00", 0)))
+n("source_metadata_text_past_content", "malformed-field", "R6.8", "a text whose length runs past the content",
+  fields_file(source_field(uv(1) + string("w") + string("k") + uv(50) + b"short", 0)))
+n("source_metadata_empty_key", "invalid-value", "R6.8 R4.3", "an entry with an empty key",
+  fields_file(source_field(source_content([("png:tEXt", "", "x")]), 0)))
+n("source_metadata_bad_utf8", "bad-utf8", "R6.8 R4.3", "an entry text with a lone surrogate",
+  fields_file(source_field(source_content([("png:tEXt", "parameters", b"a\xed\xa0\x80")]), 0)))
 
 # ---------------------------------------------------------------------------------------------
 # 14. Implementation-defined (i_): a reader may accept or reject, as stated

@@ -31,6 +31,7 @@ TITLES = {
     "rng": ("7.11", "RNG source (field 11)"),
     "hash_kind": ("7.12", "Hash kind"),
     "adapter_kind": ("7.13", "Adapter kind (field 7)"),
+    "faithfulness": ("7.14", "Faithfulness (field 24)"),
 }
 
 
