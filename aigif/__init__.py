@@ -49,6 +49,19 @@ def save(path, *, prompt: str, **options):
     return _recreation().save(path, prompt=prompt, **options)
 
 
+def import_image(path, *, keep_pixels: bool = False):
+    """Import an image made by another tool (A1111, ComfyUI, InvokeAI, NovelAI, Fooocus, SwarmUI, …).
+
+    Returns ``(AigifFile, ImportReport)``: the file (its ``source`` holds the original metadata
+    verbatim and the faithfulness verdict) and a report (tool, faithfulness, reasons, carriers).
+    Raises ``SourceError`` (``not-an-image``, ``no-metadata``, ``bad-metadata``). Needs Pillow only
+    for stealth metadata and ``keep_pixels``.
+    """
+    from ._import import import_image as run
+
+    return run(path, keep_pixels=keep_pixels)
+
+
 def verify(source, image, *, device: str = "cpu", model_dirs=(), allow_download: bool = False,
            force: bool = False) -> dict:
     """Recreate ``source`` and compare it with ``image`` (a path or ``PIL.Image``). Imports torch."""
@@ -57,7 +70,7 @@ def verify(source, image, *, device: str = "cpu", model_dirs=(), allow_download:
     return {**comparison.to_json(), "recreation": result.report()}
 
 __all__ = [
-    "read", "write", "loads", "dumps", "to_json", "from_json", "save", "recreate", "verify",
+    "read", "write", "loads", "dumps", "to_json", "from_json", "save", "recreate", "verify", "import_image",
     "AigifFile", "Compression", "Platform", "Model", "SchedulerOptions", "ModelRef", "Adapter", "Data",
     "Payload", "Source", "Faithfulness", "SourceText", "Extension",
     "AigifError", "FormatError", "UsageError", "FileError", "RecreateError", "SourceError",
