@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from . import __version__, _cli_conformance, _cli_import, _cli_recreate
+from . import __version__, _cli_conformance, _cli_fidelity, _cli_import, _cli_recreate
 from ._codec import dumps
 from ._errors import AigifError, UsageError
 from ._io import read, read_bytes, write_bytes_atomic
@@ -145,6 +145,7 @@ def _show(section: str, key: str, value, obj: AigifFile) -> str:
 
 _cli_recreate.register(app, _plain)  # save, recreate, verify (they import torch only when run)
 _cli_conformance.register(app, _plain)  # conformance run (no torch)
+_cli_fidelity.register(_cli_conformance.conformance_app, _plain)  # conformance recreate (torch when run)
 _cli_import.register(app, _plain)  # import (Pillow only when pixels are needed)
 
 
