@@ -169,6 +169,15 @@ def decompress_text(codec: int, raw: bytes, path=None) -> bytes:
     return decompress(codec, raw, L.MAX_TEXT_BLOCK_BYTES, L.MAX_ZSTD_WINDOW, path)
 
 
+def _zstd_window(raw: bytes) -> int | None:
+    """The window size a zstd frame header declares (RFC 8878 3.1.1.1.2), or None if it has none."""
+    if len(raw) < 6 or raw[:4] != b"\x28\xb5\x2f\xfd" or raw[4] >> 5 & 1:  # single segment: no descriptor
+        return None
+    exponent, mantissa = raw[5] >> 3, raw[5] & 7
+    base = 1 << (10 + exponent)
+    return base + (base >> 3) * mantissa
+
+
 def decompress(codec: int, raw: bytes, limit: int, window: int, path=None, exact: int | None = None) -> bytes:
     """R5.5, R6.8: one zlib stream or zstd frame, nothing after it, at most ``limit`` bytes out.
 
@@ -194,7 +203,14 @@ def decompress(codec: int, raw: bytes, limit: int, window: int, path=None, exact
                 raise Violation("bad-compressed-data", f"zlib stream holds {len(out)} bytes, declared {exact}", path)
             return out
         if codec == 2:
-            params = zstandard.get_frame_parameters(raw)
+            try:
+                params = zstandard.get_frame_parameters(raw)
+            except zstandard.ZstdError:  # libzstd refuses windows above 2**31 before it reports them
+                declared = _zstd_window(raw)
+                if declared is not None and declared > window:
+                    raise Violation("limit-exceeded", f"zstd window of {declared} bytes (limit {window})",
+                                    path) from None
+                raise
             if params.content_size in (zstandard.CONTENTSIZE_UNKNOWN, zstandard.CONTENTSIZE_ERROR):
                 raise Violation("bad-compressed-data", "zstd frame does not declare its content size", path)
             if params.content_size > limit:

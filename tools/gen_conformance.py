@@ -647,6 +647,11 @@ n("zstd_window_2mib", "limit-exceeded", "R5.5 R8.1", "a zstd frame declaring a 2
   f(comp=compression(text=2), text=stored(zstd_frame_with_window(CONTENT, 21))))
 n("zstd_window_2gib", "limit-exceeded", "R5.5 R8.1", "a zstd frame declaring a 2 GiB window",
   f(comp=compression(text=2), text=stored(zstd_frame_with_window(CONTENT, 31))))
+n("zstd_window_4gib", "limit-exceeded", "R5.5 R8.1",
+  "a zstd frame declaring a 4 GiB window (libzstd refuses such a header before reporting it)",
+  f(comp=compression(text=2), text=stored(zstd_frame_with_window(CONTENT, 32))))
+n("zstd_window_2tib", "limit-exceeded", "R5.5 R8.1", "a zstd frame declaring the largest window, 2 TiB",
+  f(comp=compression(text=2), text=stored(zstd_frame_with_window(CONTENT, 41))))
 n("zstd_corrupt_literals", "bad-compressed-data", "R5.5",
   "a zstd frame with one flipped bit in a literals header (lenient decoders decode it anyway)",
   bytes.fromhex(
