@@ -14,6 +14,7 @@ import zstandard
 from construct import this
 from construct.core import stream_read_entire, stream_write
 
+from . import _dictionaries
 from . import _limits as L
 from ._primitives import Decimal, ExpCode, Exactly, Require, UVarInt, Utf8, Violation
 from ._registry import ESCAPE_4BIT, ESCAPE_EXP, HASH_LENGTHS, REGISTRIES
@@ -161,6 +162,8 @@ def compress_text(codec: int, content: bytes) -> bytes:
         return zlib.compress(content, 9)
     if codec == 2:
         return zstandard.ZstdCompressor(level=19, write_content_size=True, write_checksum=False).compress(content)
+    if codec == 3:  # R5.6: the newest prompt dictionary
+        return _dictionaries.compressor().compress(content)
     raise Violation("unsupported-compressor", f"text compressor {codec}")
 
 
@@ -202,7 +205,7 @@ def decompress(codec: int, raw: bytes, limit: int, window: int, path=None, exact
             if exact is not None and len(out) != exact:
                 raise Violation("bad-compressed-data", f"zlib stream holds {len(out)} bytes, declared {exact}", path)
             return out
-        if codec == 2:
+        if codec in (2, 3):
             try:
                 params = zstandard.get_frame_parameters(raw)
             except zstandard.ZstdError:  # libzstd refuses windows above 2**31 before it reports them
@@ -220,7 +223,19 @@ def decompress(codec: int, raw: bytes, limit: int, window: int, path=None, exact
                                 f"the field {exact}", path)
             if params.window_size > window:
                 raise Violation("limit-exceeded", f"zstd window of {params.window_size} bytes (limit {window})", path)
-            engine = zstandard.ZstdDecompressor(max_window_size=max(window, 1 << 10)).decompressobj()
+            if codec == 2 and params.dict_id:
+                raise Violation("bad-compressed-data", f"zstd frame names dictionary {params.dict_id}; "
+                                "compressor zstd uses none", path)
+            if codec == 2:
+                engine = zstandard.ZstdDecompressor(max_window_size=max(window, 1 << 10)).decompressobj()
+            else:  # R5.6
+                if not params.dict_id:
+                    raise Violation("bad-compressed-data", "zstd-dict frame names no dictionary", path)
+                if params.dict_id not in _dictionaries.DICTIONARIES:
+                    raise Violation("unsupported-compressor", f"zstd dictionary {params.dict_id} is not known to "
+                                    f"this reader (it knows {', '.join(map(str, _dictionaries.DICTIONARIES))})",
+                                    path)
+                engine = _dictionaries.decompressor(params.dict_id, max(window, 1 << 10)).decompressobj()
             out = bytearray()
             step = 64 if params.content_size <= L.MAX_TEXT_BLOCK_BYTES else 1 << 16
             for start in range(0, len(raw), step):  # small steps bound memory even if the frame lies

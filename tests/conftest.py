@@ -137,7 +137,7 @@ EXAMPLE3_BYTES = _example3()
 sys.path.insert(0, str(ROOT / "tools"))
 from spec_encoder import (  # noqa: E402
     binary64, compression, decimal_bytes, exp, field, hash_value, make_file, map_value, model_ref, nibbles,
-    reseal, stored, string, text_block, text_content, uv, zstd_frame,
+    reseal, stored, string, text_block, text_content, uv, zstd_dict_frame, zstd_frame,
 )
 
 MINIMAL_FILE = make_file()

@@ -24,7 +24,7 @@ from aigif._errors import FORMAT_CODES
 from conftest import (EXAMPLE2_BYTES, EXAMPLE2_JSON, EXAMPLE3_BYTES, EXAMPLE3_JSON, MINIMAL_FILE, ROOT, SIGNATURE,
                       TABLE1_BYTES, TABLE1_JSON, assert_refused, assert_write_refused, binary64, compression,
                       decimal_bytes, exp, field, make_file, raises_code, read_code, reseal, string, table1,
-                      text_block, uv)
+                      text_block, uv, zstd_dict_frame)
 
 # A file that uses every field of 6.7, escapes and an extension: a rich seed for mutation tests.
 FULL = aigif.AigifFile(
@@ -295,7 +295,7 @@ def test_code_unsupported_compressor():
     for code in range(4, 16):  # pixel compressor: 0-3 assigned
         data = with_fields(field(19, b"px"), comp=compression(save_pixels=1, pixel=code))
         assert read_code(data) == "unsupported-compressor", code
-    for code in range(3, 16):  # text compressor: 0-2 assigned
+    for code in range(4, 16):  # text compressor: 0-3 assigned
         assert read_code(make_file(comp=compression(text=code))) == "unsupported-compressor", code
     for code in range(2, 16):  # model compressor: 0-1 assigned
         data = with_fields(field(21, b"st"), comp=compression(save_model=1, model=code))
@@ -696,13 +696,15 @@ def test_writer_refuses_more_than_256_fields():
 @pytest.mark.parametrize("prompt", ["", "x", "A cute cat", "a " * 40, "masterpiece, best quality, " * 30,
                                     "\u732b" * 200, bytes(range(256)).decode("latin-1") * 3])
 def test_writer_picks_the_smallest_text_compressor(prompt):
-    """R10.3: the smallest stored block, the lower code on a tie (zlib 9, zstd 19 with content size)."""
+    """R10.3: the smallest stored block, the lower code on a tie (zlib 9, zstd 19 with content size,
+    zstd 19 with the prompt dictionary of R5.6)."""
     content = string(prompt) + string("worst quality")
     candidates = [
         (len(content), 0, "none"),
         (len(zlib.compress(content, 9)), 1, "zlib"),
         (len(zstandard.ZstdCompressor(level=19, write_content_size=True, write_checksum=False).compress(content)),
          2, "zstd"),
+        (len(zstd_dict_frame(content)), 3, "zstd-dict"),
     ]
     expected = min(candidates)[2]
     obj = aigif.AigifFile(data=aigif.Data(prompt=prompt, negative_prompt="worst quality"))

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 
 import aigif  # noqa: E402  (the reference reader cross-checks every case)
 from spec_encoder import (  # noqa: E402
-    SIGNATURE, binary64, compression, zstd_frame_with_window, decimal_bytes, exp, field, hash_value, make_file, map_value, model_ref,
+    SIGNATURE, binary64, compression, zstd_dict_frame, zstd_frame_with_window, decimal_bytes, exp, field, hash_value, make_file, map_value, model_ref,
     nibbles, stored, string, text_block, text_content, uv, zstd_frame,
 )
 
@@ -652,6 +652,23 @@ n("zstd_window_4gib", "limit-exceeded", "R5.5 R8.1",
   f(comp=compression(text=2), text=stored(zstd_frame_with_window(CONTENT, 32))))
 n("zstd_window_2tib", "limit-exceeded", "R5.5 R8.1", "a zstd frame declaring the largest window, 2 TiB",
   f(comp=compression(text=2), text=stored(zstd_frame_with_window(CONTENT, 41))))
+DICT_CONTENT = text_content("masterpiece, best quality, 1girl, solo, looking at viewer",
+                            "lowres, bad anatomy, bad hands, text, error, worst quality, low quality, blurry")
+y("text_zstd_dict", "R5.5 R5.6", "zstd with the prompt dictionary 32768 (a typical prompt and negative prompt)",
+  f(comp=compression(text=3), text=stored(zstd_dict_frame(DICT_CONTENT))),
+  expect={"compression.text_compressor": "zstd-dict", "data.negative_prompt":
+          "lowres, bad anatomy, bad hands, text, error, worst quality, low quality, blurry"})
+_DICT_FRAME = zstd_dict_frame(DICT_CONTENT)
+_NO_ID = _DICT_FRAME[:4] + bytes([_DICT_FRAME[4] & ~3]) + _DICT_FRAME[5 + [0, 1, 2, 4][_DICT_FRAME[4] & 3]:]
+_OTHER_ID = _DICT_FRAME[:5] + (32769).to_bytes(2, "little") + _DICT_FRAME[7:]
+n("zstd_dict_unknown_id", "unsupported-compressor", "R5.6", "a zstd-dict frame naming dictionary 32769 (unknown)",
+  f(comp=compression(text=3), text=stored(_OTHER_ID)))
+n("zstd_dict_no_id", "bad-compressed-data", "R5.6", "a zstd-dict frame that names no dictionary",
+  f(comp=compression(text=3), text=stored(_NO_ID)))
+n("zstd_dict_plain_frame", "bad-compressed-data", "R5.6", "text compressor zstd-dict with a frame made without one",
+  f(comp=compression(text=3), text=stored(zstd_frame(DICT_CONTENT))))
+n("zstd_frame_names_dictionary", "bad-compressed-data", "R5.5", "text compressor zstd with a frame naming dictionary 32768",
+  f(comp=compression(text=2), text=stored(_DICT_FRAME)))
 n("zstd_corrupt_literals", "bad-compressed-data", "R5.5",
   "a zstd frame with one flipped bit in a literals header (lenient decoders decode it anyway)",
   bytes.fromhex(

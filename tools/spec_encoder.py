@@ -105,6 +105,17 @@ def zstd_frame(content: bytes, *, level: int = 19) -> bytes:
                                     write_checksum=False).compress(content)
 
 
+def zstd_dict_frame(content: bytes, *, dict_id: int = 32768, level: int = 19) -> bytes:
+    """R5.6: one zstd frame made with the published prompt dictionary (read from aigif/dictionaries/)."""
+    import zstandard
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "aigif" / "dictionaries" / {32768: "prompts-v1.zdict"}[dict_id]
+    dictionary = zstandard.ZstdCompressionDict(path.read_bytes(), dict_type=zstandard.DICT_TYPE_FULLDICT)
+    return zstandard.ZstdCompressor(level=level, dict_data=dictionary, write_content_size=True,
+                                    write_checksum=False).compress(content)
+
+
 def text_block(prompt: str | bytes = "x", negative: str | bytes = "", *, compressor: str = "none") -> bytes:
     """R5.5 text block (uvarint length + stored block) holding two strings."""
     content = text_content(prompt, negative)
@@ -112,6 +123,8 @@ def text_block(prompt: str | bytes = "x", negative: str | bytes = "", *, compres
         content = zlib.compress(content, 9)
     elif compressor == "zstd":
         content = zstd_frame(content)
+    elif compressor == "zstd-dict":
+        content = zstd_dict_frame(content)
     elif compressor != "none":
         raise ValueError(compressor)
     return uv(len(content)) + content

@@ -205,15 +205,11 @@ def encode_png(image) -> bytes:
 
 
 def decode_pixels(obj: AigifFile):
-    """The stored pixel payload as a PIL image (spec field 19)."""
-    from PIL import Image
+    """The stored pixel payload as a PIL image (spec field 19), whatever lossless codec holds it."""
+    from .. import _pixels
+    from .._errors import UsageError
 
-    data, codec = obj.payload.pixels, obj.compression.pixel_compressor
-    if codec == "none":
-        return Image.frombytes("RGB", (obj.data.width, obj.data.height), data)
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.convert("RGB")
-    except Exception as err:  # noqa: BLE001 - Pillow raises many kinds
-        raise RecreateError(f"the stored {codec} pixels cannot be decoded here: {err}", code="cannot-honour",
-                            path="payload.pixels") from None
+        return _pixels.decode(obj.payload.pixels, obj.compression.pixel_compressor, obj.data.width, obj.data.height)
+    except UsageError as err:
+        raise RecreateError(err.message, code="cannot-honour", path="payload.pixels") from None
