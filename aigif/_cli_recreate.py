@@ -44,7 +44,10 @@ def register(app: typer.Typer, plain) -> None:
         dtype: str = typer.Option("float32", "--dtype", help="float32, float16 or bfloat16."),
         device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or mps."),
         image: Optional[Path] = typer.Option(None, "--image", help="Also write the image as PNG."),
-        save_pixels: bool = typer.Option(False, "--save-pixels", help="Embed the pixels losslessly (PNG)."),
+        save_pixels: bool = typer.Option(False, "--save-pixels",
+                                         help="Embed the pixels losslessly (the smallest of PNG, WebP, JPEG XL)."),
+        pixel_codec: Optional[str] = typer.Option(None, "--pixel-codec",
+                                                  help="With --save-pixels: png, webp or jpegxl instead of the smallest."),
         pixel_digest: bool = typer.Option(False, "--pixel-digest", help="Record the SHA-256 of the pixels."),
         model_dir: List[Path] = typer.Option([], "--model-dir", help="Look for models here (repeatable)."),
         allow_download: bool = typer.Option(False, "--allow-download", help="Fetch a missing model from the Hub."),
@@ -55,6 +58,14 @@ def register(app: typer.Typer, plain) -> None:
         import aigif
         from ._model import SchedulerOptions
 
+        if pixel_codec is not None:
+            from . import _pixels
+
+            if not save_pixels:
+                raise UsageError("--pixel-codec needs --save-pixels", code="invalid-value")
+            if pixel_codec not in _pixels.available():
+                raise UsageError(f"--pixel-codec {pixel_codec!r} is not one of {', '.join(_pixels.available())} "
+                                 "(JPEG XL needs imagecodecs)", code="invalid-value")
         if karras and sigmas not in (None, "karras"):
             raise UsageError("--karras contradicts --sigmas", code="invalid-value")
         options = SchedulerOptions(sigmas="karras" if karras else (sigmas or "default"),
@@ -65,7 +76,8 @@ def register(app: typer.Typer, plain) -> None:
             obj, picture = recreation.save(
                 output, prompt=prompt, model=model, negative_prompt=negative_prompt, width=width, height=height,
                 seed=seed, steps=steps, guidance_scale=guidance, scheduler=scheduler, scheduler_options=options,
-                dtype=dtype, device=device, save_pixels=save_pixels, pixel_digest=pixel_digest, image_path=image,
+                dtype=dtype, device=device, save_pixels=(pixel_codec or True) if save_pixels else False,
+                pixel_digest=pixel_digest, image_path=image,
                 model_dirs=model_dir, allow_download=allow_download, overwrite=force)
         size = Path(output).stat().st_size
         raw = obj.data.width * obj.data.height * 3

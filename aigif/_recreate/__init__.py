@@ -15,6 +15,7 @@ from .._codec import dumps
 from .._errors import FileError, RecreateError
 from .._io import read, write_bytes_atomic
 from .._model import AigifFile, Compression, Data, Model, Payload, Platform, SchedulerOptions
+from .. import _pixels
 from . import _engine, _models, _platform
 from ._engine import Engine
 from ._metrics import Comparison, compare
@@ -91,6 +92,10 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
          engine: Engine | None = None):
     """Generate an image with diffusers and write its AIGIF file (and, if asked, the PNG).
 
+    ``save_pixels`` embeds the pixels: ``True`` in the smallest lossless codec available, or a
+    codec's name (``"png"``, ``"webp"``, ``"jpegxl"``); either way they are decoded again and
+    compared before the file is written.
+
     Returns ``(AigifFile, PIL image)``. With no ``seed`` a random one is drawn and recorded.
     ``path=None`` writes no file. Nothing is written unless everything succeeded.
     """
@@ -112,15 +117,14 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
     dumps(draft)  # every value is checked (and refused with a UsageError) before anything runs
     _engine.preflight(draft, engine.device, force=False)
     image, used = engine.generate(draft)
-    png = _engine.encode_png(image) if save_pixels or image_path is not None else None
+    codec, pixels = "none", None
+    if save_pixels:  # True: the smallest lossless codec; or a codec's name. Decoded again and compared.
+        codec, pixels = _pixels.smallest_lossless(image, None if save_pixels is True else (save_pixels,))
     obj = dataclasses.replace(
-        draft, platform=used,
-        compression=Compression(pixel_compressor="png" if save_pixels else "none"),
-        payload=Payload(pixels=png if save_pixels else None,
-                        pixel_digest=_engine.pixel_digest(image) if pixel_digest else None))
-    if save_pixels and _engine.decode_pixels(obj).tobytes() != image.convert("RGB").tobytes():
-        raise RuntimeError("the PNG encoder is not lossless here")  # a broken Pillow; never expected
+        draft, platform=used, compression=Compression(pixel_compressor=codec),
+        payload=Payload(pixels=pixels, pixel_digest=_engine.pixel_digest(image) if pixel_digest else None))
     data = dumps(obj)
+    png = _engine.encode_png(image) if image_path is not None else None
     if image_path is not None:
         write_bytes_atomic(image_path, png, overwrite=overwrite)
     if path is not None:
