@@ -227,7 +227,7 @@ def decompress(codec: int, raw: bytes, limit: int, window: int, path=None, exact
                 raise Violation("bad-compressed-data", f"zstd frame names dictionary {params.dict_id}; "
                                 "compressor zstd uses none", path)
             if codec == 2:
-                engine = zstandard.ZstdDecompressor(max_window_size=max(window, 1 << 10)).decompressobj()
+                engine = zstandard.ZstdDecompressor(max_window_size=max(window, 1 << 10))
             else:  # R5.6
                 if not params.dict_id:
                     raise Violation("bad-compressed-data", "zstd-dict frame names no dictionary", path)
@@ -235,16 +235,13 @@ def decompress(codec: int, raw: bytes, limit: int, window: int, path=None, exact
                     raise Violation("unsupported-compressor", f"zstd dictionary {params.dict_id} is not known to "
                                     f"this reader (it knows {', '.join(map(str, _dictionaries.DICTIONARIES))})",
                                     path)
-                engine = _dictionaries.decompressor(params.dict_id, max(window, 1 << 10)).decompressobj()
-            out = bytearray()
-            step = 64 if params.content_size <= L.MAX_TEXT_BLOCK_BYTES else 1 << 16
-            for start in range(0, len(raw), step):  # small steps bound memory even if the frame lies
-                out += engine.decompress(raw[start:start + step])
-                if len(out) > params.content_size:
-                    raise Violation("bad-compressed-data", "zstd frame holds more than it declares", path)
-            if not engine.eof or engine.unused_data or len(out) != params.content_size:
-                raise Violation("bad-compressed-data", "zstd frame is incomplete or followed by other bytes", path)
-            return bytes(out)
+                engine = _dictionaries.decompressor(params.dict_id, max(window, 1 << 10))
+            # One frame into a buffer of its declared size (checked above): libzstd refuses a frame that
+            # holds more than it declares, and anything after the frame is refused, so memory stays bounded.
+            out = engine.decompress(raw, read_across_frames=False, allow_extra_data=False)
+            if len(out) != params.content_size:
+                raise Violation("bad-compressed-data", "zstd frame holds other than it declares", path)
+            return out
     except (zlib.error, zstandard.ZstdError) as err:
         raise Violation("bad-compressed-data", f"cannot decompress: {err}", path) from None
     raise Violation("unsupported-compressor", f"text compressor {codec}", path)

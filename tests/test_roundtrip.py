@@ -62,7 +62,7 @@ decimals = st.floats(allow_nan=False, allow_infinity=False)
 string_maps = st.dictionaries(names, texts, max_size=4)
 maybe = lambda strategy: st.none() | strategy  # noqa: E731
 
-compressions_text = st.sampled_from([None, "none", "zlib", "zstd"])
+compressions_text = st.sampled_from([None, "none", "zlib", "zstd", "zstd-dict"])
 
 platforms = st.builds(
     aigif.Platform,
@@ -156,7 +156,7 @@ def test_read_back_equals_what_was_written(obj):
     """R10.1/R11: every field survives dumps -> loads; an unset text compressor becomes the writer's choice."""
     data = aigif.dumps(obj)
     back = aigif.loads(data)
-    assert back.compression.text_compressor in {"none", "zlib", "zstd"}
+    assert back.compression.text_compressor in {"none", "zlib", "zstd", "zstd-dict"}
     if obj.compression.text_compressor is None:
         assert canonical_text(without_text_compressor(aigif.to_json(back))) == canonical_text(
             without_text_compressor(aigif.to_json(obj)))
