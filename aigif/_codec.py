@@ -248,9 +248,20 @@ def _source_metadata(obj: AigifFile) -> dict | None:
     if len(content) > S.L.MAX_SOURCE_METADATA_BYTES:
         raise Violation("limit-exceeded", f"source metadata of {len(content)} bytes "
                         f"(limit {S.L.MAX_SOURCE_METADATA_BYTES})", "source.metadata")
-    _, code, raw = min((len(raw), code, raw) for code in sorted(R["text_compressor"].names)
-                       for raw in [S.compress_text(code, content)])
+    _, code, raw = min(_candidates(content))
     return dict(compressor=code, entries=rows, raw=raw)
+
+
+def _candidates(content: bytes) -> list[tuple[int, int, bytes]]:
+    """R10.3: (size, code, stored block) for every text compressor this installation can use."""
+    out = []
+    for code in sorted(R["text_compressor"].names):
+        try:
+            raw = S.compress_text(code, content)
+        except Violation:  # zstd-dict without its dictionary file: the others still work
+            continue
+        out.append((len(raw), code, raw))
+    return out
 
 
 def _adapter(a: Adapter) -> dict:
@@ -309,9 +320,7 @@ def _text(obj: AigifFile) -> tuple[int, dict]:
         return R["text_compressor"].codes[stored[0]], dict(prompt=prompt, negative_prompt=negative, raw=stored[3])
     content = S.TextBlock.CONTENT.build(dict(prompt=prompt, negative_prompt=negative))
     if wanted is None:
-        candidates = [(len(raw), code, raw) for code in sorted(R["text_compressor"].names)
-                      for raw in [S.compress_text(code, content)]]
-        _, code, raw = min(candidates)
+        _, code, raw = min(_candidates(content))
     else:
         code, _ = _code("text_compressor", wanted, "compression.text_compressor")
         raw = S.compress_text(code, content)

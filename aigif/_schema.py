@@ -163,7 +163,10 @@ def compress_text(codec: int, content: bytes) -> bytes:
     if codec == 2:
         return zstandard.ZstdCompressor(level=19, write_content_size=True, write_checksum=False).compress(content)
     if codec == 3:  # R5.6: the newest prompt dictionary
-        return _dictionaries.compressor().compress(content)
+        try:
+            return _dictionaries.compressor().compress(content)
+        except (OSError, RuntimeError) as err:  # the package's dictionary file is missing or altered
+            raise Violation("unsupported-compressor", f"the prompt dictionary is not usable here: {err}") from None
     raise Violation("unsupported-compressor", f"text compressor {codec}")
 
 
@@ -235,7 +238,11 @@ def decompress(codec: int, raw: bytes, limit: int, window: int, path=None, exact
                     raise Violation("unsupported-compressor", f"zstd dictionary {params.dict_id} is not known to "
                                     f"this reader (it knows {', '.join(map(str, _dictionaries.DICTIONARIES))})",
                                     path)
-                engine = _dictionaries.decompressor(params.dict_id, max(window, 1 << 10))
+                try:
+                    engine = _dictionaries.decompressor(params.dict_id, max(window, 1 << 10))
+                except (OSError, RuntimeError) as err:  # R5.6: a dictionary this reader does not hold
+                    raise Violation("unsupported-compressor", f"zstd dictionary {params.dict_id} is not usable "
+                                    f"here: {err}", path) from None
             # One frame into a buffer of its declared size (checked above): libzstd refuses a frame that
             # holds more than it declares, and anything after the frame is refused, so memory stays bounded.
             out = engine.decompress(raw, read_across_frames=False, allow_extra_data=False)

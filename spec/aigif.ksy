@@ -26,7 +26,8 @@ doc: |
     input rule of R3.1, strict UTF-8 (R4.3; the JavaScript runtime decodes leniently), decimal
     canonical forms (R4.4), escaped names that have a code (R4.7), map key order (R4.6),
     decompression of the text block (R5.5) and of the source metadata (R6.8) (the Zstandard frame
-    itself, with its size and window limits, is described here: zstd_frame), and the exact fill
+    itself, with its size and window limits and its dictionary ID, is described here: zstd_frame),
+    the prompt dictionaries' files and their SHA-256 (R5.6), and the exact fill
     of field values (R6.1), which are
     parsed lazily (`field_value.body`) so that running out of bytes inside a value is told apart
     from running out of file. See docs/kaitai.md for the full table.
@@ -473,17 +474,21 @@ types:
     doc: |
       R5.5: a uvarint length and the stored block: the content (text_content) transformed by the
       text compressor (none; zlib: exactly one zlib stream; zstd: exactly one frame that declares
-      its content size). The length itself has no limit of its own: a length past the end of the
-      file is `truncated`; with compressor none the limit of the content applies to the stored
-      block once its bytes are present (stored_block).
+      its content size and names no dictionary; zstd-dict: the same, made with the prompt
+      dictionary its header names, R5.6). The length itself has no limit of its own: a length
+      past the end of the file is `truncated`; with compressor none the limit of the content
+      applies to the stored block once its bytes are present (stored_block).
       Reader: decompress (not with `process: zlib`, which has no output cap) and stop with
       `limit-exceeded` as soon as the content would exceed 131,076 bytes; refuse a stream that
       does not decompress or is followed by anything, and (zstd) a frame whose content does not
-      match its declared size, with `bad-compressed-data`. For zstd the reader first parses
-      `stored.zstd_frame` (lazily, so that running out of bytes in it is `bad-compressed-data`,
-      not `truncated`): its checks (declared size, the limits, one frame and nothing after it)
-      come before any decoding. Then it parses the content as text_content and refuses content
-      the two strings do not fill exactly with `malformed-field`.
+      match its declared size, with `bad-compressed-data`. For zstd and zstd-dict the reader
+      first parses `stored.zstd_frame` (lazily, so that running out of bytes in it is
+      `bad-compressed-data`, not `truncated`): its checks (declared size, the limits, the
+      dictionary ID, one frame and nothing after it) come before any decoding; for zstd-dict it
+      then decodes with the dictionary `zstd_frame.dictionary` names (R5.6: the file of the
+      table, byte for byte as published, its SHA-256 checked; a dictionary the reader does not
+      hold is `unsupported-compressor`). Then it parses the content as text_content and refuses
+      content the two strings do not fill exactly with `malformed-field`.
     params:
       - id: compressor
         type: u1
@@ -534,8 +539,8 @@ types:
         doc: The stored bytes, for the reader to decompress (or to take as the content with none).
       zstd_frame:
         pos: 0
-        type: zstd_frame(max_content, max_window_log, declared)
-        if: compressor == text_compressor::zstd
+        type: zstd_frame(compressor, max_content, max_window_log, declared)
+        if: compressor == text_compressor::zstd or compressor == text_compressor::zstd_dict
         doc: |
           Parsed on demand by the reader, before decoding: running out of bytes inside it is
           `bad-compressed-data` (a frame that ends early), not `truncated`.
@@ -547,9 +552,17 @@ types:
       content size other than the one the source metadata declares (R6.8); a declared content
       size above the text block's 131,076 bytes or a window above 1 MiB (text block, 2^20
       bytes) or 16 MiB (source metadata) is `limit-exceeded`, checked from the header, before a
-      decoder would allocate anything. The checks stand in the order the reference reader makes
-      them: declared size, content size, window, dictionary.
+      decoder would allocate anything. The dictionary ID (R5.5, R5.6): a zstd frame names none
+      (`bad-compressed-data`), a zstd-dict frame names one (`bad-compressed-data` without), and that
+      one must be in the spec's table of prompt dictionaries (enum prompt_dictionary;
+      `unsupported-compressor` for any other ID). The checks stand in the order the reference
+      reader makes them: declared size, content size, window, dictionary.
+      Reader: decode the blocks, with the dictionary `dictionary` names for zstd-dict.
     params:
+      - id: compressor
+        type: u1
+        enum: text_compressor
+        doc: zstd or zstd_dict (the stored block's compressor).
       - id: max_content
         type: u4
       - id: max_window_log
@@ -597,6 +610,7 @@ types:
             2: u2le
             3: u4le
         if: dictionary_id_flag != 0
+        doc: Dictionary_ID (RFC 8878 3.1.1.1.3), little-endian; 0 (or no field) names no dictionary.
       - id: content_size_field
         type:
           switch-on: content_size_flag
@@ -639,9 +653,26 @@ types:
       - id: check_no_dictionary
         size: 0
         valid:
-          expr: dictionary_id_flag == 0 or dictionary_id == 0
-        doc: R5.5, R6.8, a stored block has no dictionary to decode with.
+          expr: compressor != text_compressor::zstd or dictionary_id_flag == 0 or dictionary_id == 0
+        doc: R5.5, R6.8, a zstd frame names no dictionary (it cannot be decoded without one).
         -aigif-error: bad-compressed-data
+      - id: check_names_dictionary
+        size: 0
+        valid:
+          expr: compressor != text_compressor::zstd_dict or (dictionary_id_flag != 0 and dictionary_id != 0)
+        doc: R5.6, a zstd-dict frame names its dictionary by its dictionary ID.
+        -aigif-error: bad-compressed-data
+      - id: check_dictionary_known
+        size: 0
+        valid:
+          expr: >-
+            compressor != text_compressor::zstd_dict
+            or dictionary_id == prompt_dictionary::prompts_v1.to_i
+        doc: |
+          R5.6, the dictionary ID is one of the spec's prompt dictionaries (enum prompt_dictionary).
+          Every entry of the enum is listed in the expression: a reader cannot decode a frame made
+          with a dictionary it does not have.
+        -aigif-error: unsupported-compressor
       - id: blocks
         type: zstd_block
         repeat: until
@@ -663,6 +694,10 @@ types:
           content_size_flag == 0 and not single_segment ? -1
           : content_size_flag == 1 ? content_size_field + 256 : content_size_field
         doc: The declared content size (-1 when the header does not declare it).
+      dictionary:
+        value: 'dictionary_id_flag == 0 ? 0 : dictionary_id'
+        enum: prompt_dictionary
+        doc: The prompt dictionary the frame names (R5.6); 0 when it names none.
   zstd_block:
     doc: |
       RFC 8878 3.1.1.2 for R5.5: a 3-byte little-endian block header (Last_Block bit 0,
@@ -932,8 +967,10 @@ types:
       - id: check_compressor_known
         size: 0
         valid:
-          expr: compressor.value <= 2
-        doc: R6.8, a code of the text-compressor registry (7.2, closed; codes 0 to 2).
+          expr: compressor.value <= text_compressor::zstd_dict.to_i
+        doc: |
+          R6.8, a code of the text-compressor registry (7.2, closed; codes 0 to 3, the last being
+          zstd-dict, whose dictionary rules are R5.6's).
         -aigif-error: unsupported-compressor
       - id: len_content
         type: uvarint
@@ -1005,6 +1042,14 @@ types:
       - id: data
         size-eos: true
 enums:
+  prompt_dictionary:
+    # R5.6: the published prompt dictionaries, by dictionary ID (appended, never changed). The
+    # readers hold the files and check each one's SHA-256 before using it.
+    32768:
+      id: prompts_v1
+      doc: aigif/dictionaries/prompts-v1.zdict, 114,621 bytes, SHA-256 e22ba2b2bb34f43a386faf45dcccef11572fed03047e560942cdaf4bdb71fd05
+      -file: prompts-v1.zdict
+      -sha256: e22ba2b2bb34f43a386faf45dcccef11572fed03047e560942cdaf4bdb71fd05
   decimal_range:
     0:
       id: any
@@ -1071,6 +1116,9 @@ enums:
     0: none
     1: zlib
     2: zstd
+    3:
+      id: zstd_dict
+      -orig-id: "zstd-dict"
   model_compressor:  # 4-bit, closed
     0: none
     1: int8

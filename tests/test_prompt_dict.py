@@ -187,3 +187,27 @@ def test_synthetic_records_are_stable_across_versions(tmp_path):
 
 
 SAMPLES_DIGEST = "0edf8ddfefa019e328efb4e14bae2d5a21a6f32cc98a260206c16be84990b569"
+
+
+def test_a_missing_or_altered_dictionary_is_refused_not_a_crash(monkeypatch):
+    """R5.6/R9.1: a reader without the published dictionary refuses with unsupported-compressor;
+    the writer falls back to the other compressors."""
+    import aigif
+    from aigif import _dictionaries
+
+    prompt = "masterpiece, best quality, 1girl, solo, looking at viewer, lowres, bad anatomy"
+    data = aigif.dumps(aigif.AigifFile(data=aigif.Data(prompt=prompt)))
+    assert aigif.loads(data).compression.text_compressor == "zstd-dict"
+    monkeypatch.setitem(_dictionaries.DICTIONARIES, 32768, ("prompts-v1.zdict", "0" * 64))
+    _dictionaries.dictionary.cache_clear(), _dictionaries.decompressor.cache_clear()
+    _dictionaries.compressor.cache_clear()
+    try:
+        with pytest.raises(aigif.FormatError) as err:
+            aigif.loads(data)
+        assert err.value.code == "unsupported-compressor" and "32768" in err.value.message
+        again = aigif.dumps(aigif.AigifFile(data=aigif.Data(prompt=prompt)))
+        assert aigif.loads(again).compression.text_compressor in ("none", "zlib", "zstd")
+    finally:
+        monkeypatch.undo()
+        _dictionaries.dictionary.cache_clear(), _dictionaries.decompressor.cache_clear()
+        _dictionaries.compressor.cache_clear()

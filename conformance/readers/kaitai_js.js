@@ -6,18 +6,19 @@
 //   node conformance/readers/kaitai_js.js --batch -       the same for paths read from stdin, line by line
 //
 // Build the parser first with `python tools/kaitai_build.py` (the tests do). This adapter uses only
-// the generated parser, the `kaitai-struct` runtime, Node's standard library (zlib, TextDecoder),
-// `@bokuweb/zstd-wasm` (libzstd compiled to WebAssembly) for zstd frames and aigif/registries.json
-// for registry names.
+// the generated parser, the `kaitai-struct` runtime, Node's standard library (zlib, crypto,
+// TextDecoder), `@bokuweb/zstd-wasm` (libzstd compiled to WebAssembly) for zstd frames,
+// aigif/registries.json for registry names and the prompt dictionaries' files in aigif/dictionaries/
+// (R5.6), read as files and checked against the SHA-256 the spec publishes.
 //
 // What it adds to the generated parser is what Kaitai cannot express (docs/kaitai.md): the short-input
 // rule of the signature (R3.1), the CRC-32 (R3.3), trailing bytes (R3.4), decimal canonical forms
 // and big-integer limits (R4.4), map key order (R4.6), escaped names that have a code (R4.7), text
-// block decompression with its cap (R5.5; the zstd frame's structure and its size and window limits
-// are checked by the .ksy's `zstd_frame` first), exact fill of field values (R6.1), 64-bit seeds as BigInt
-// (R5.4), and the mapping of Kaitai's exceptions to the error codes of spec section 9. Checks run as
-// each object is read (hooks on the generated classes' `_read`), so the first defect in file order
-// is the one reported (R9.2).
+// block decompression with its cap (R5.5; the zstd frame's structure, its size and window limits and
+// its dictionary ID are checked by the .ksy's `zstd_frame` first), the prompt dictionaries (R5.6),
+// exact fill of field values (R6.1), 64-bit seeds as BigInt (R5.4), and the mapping of Kaitai's
+// exceptions to the error codes of spec section 9. Checks run as each object is read (hooks on the
+// generated classes' `_read`), so the first defect in file order is the one reported (R9.2).
 //
 // Three things of the runtime are replaced, all documented in docs/kaitai.md: its UTF-8 decoder is
 // lenient (U+FFFD for bad bytes, a leading BOM dropped), so a strict one is installed; its
@@ -28,6 +29,7 @@
 // 2 for anything else: a crash of this reader, which the conformance runner counts as a failure.
 "use strict";
 
+const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 const zlib = require("zlib");
@@ -43,12 +45,18 @@ for (const event of ["uncaughtException", "unhandledRejection"]) {
 }
 const ROOT = path.resolve(__dirname, "..", "..");
 const BUILD = process.env.AIGIF_KAITAI_BUILD || path.join(ROOT, "build", "kaitai");
+const DICTIONARY_DIR = process.env.AIGIF_KAITAI_DICTIONARIES || path.join(ROOT, "aigif", "dictionaries");
 const requireHere = createRequire(__filename); // resolves packages from conformance/readers/node_modules
 const KaitaiStream = requireHere("kaitai-struct/KaitaiStream");
 const zstd = requireHere("@bokuweb/zstd-wasm"); // libzstd compiled to WebAssembly (init() below)
 
 const SIGNATURE = Buffer.from([0x89, 0x41, 0x49, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]); // R3.1
 const MAX_CONTENT = 131076; // R5.5
+// R5.6: the prompt dictionaries, dictionary ID -> [file in aigif/dictionaries, SHA-256], as the spec
+// publishes them (tests/test_kaitai.py compares this table with the spec's).
+const DICTIONARIES = new Map([
+  [32768, ["prompts-v1.zdict", "e22ba2b2bb34f43a386faf45dcccef11572fed03047e560942cdaf4bdb71fd05"]],
+]);
 const TWO53 = 2n ** 53n;
 
 class Refusal extends Error {
@@ -231,15 +239,54 @@ function zstdFrame(stored) {
   }
 }
 
+const heldDictionaries = new Map();
+let dictionaryContext = null; // one libzstd decompression context (ZSTD_DCtx), reused
+
+/** R5.6: the prompt dictionary with this ID, read from its file once and checked against the
+ * published SHA-256. A dictionary this reader does not hold (not in its table, no file, other bytes)
+ * cannot decode the block: `unsupported-compressor`. */
+function promptDictionary(dictId) {
+  if (!heldDictionaries.has(dictId)) {
+    const entry = DICTIONARIES.get(dictId);
+    if (entry === undefined) { // the .ksy knows it, this table does not: the same refusal
+      throw new Refusal("unsupported-compressor", `zstd dictionary ${dictId} is not held by this reader`);
+    }
+    const file = path.join(DICTIONARY_DIR, entry[0]);
+    let data;
+    try {
+      data = fs.readFileSync(file);
+    } catch (err) {
+      throw new Refusal("unsupported-compressor", `zstd dictionary ${dictId}: cannot read ${file} (${err.code})`);
+    }
+    if (crypto.createHash("sha256").update(data).digest("hex") !== entry[1]) {
+      throw new Refusal("unsupported-compressor",
+        `zstd dictionary ${dictId}: ${file} is not the published dictionary (its SHA-256 differs)`);
+    }
+    heldDictionaries.set(dictId, new Uint8Array(data.buffer, data.byteOffset, data.length));
+  }
+  return heldDictionaries.get(dictId);
+}
+
 /** libzstd (WebAssembly) decodes the frame in one call, into a buffer of the declared size, which the
  * .ksy has bounded: one-shot decoding allocates no window. libzstd refuses what libzstd refuses
- * (corrupt literals or sequences, a content size or checksum that does not match). */
+ * (corrupt literals or sequences, a content size or checksum that does not match). A zstd-dict frame
+ * is decoded with ZSTD_decompress_usingDict and the dictionary its header names (the .ksy has
+ * checked that it names one of the spec's); libzstd loads it as a full dictionary (its magic
+ * 37 A4 30 EC: entropy tables, repeat offsets, content) and refuses a frame whose ID is not its ID. */
 function unzstd(stored) {
-  const size = zstdFrame(stored).contentSize;
+  const frame = zstdFrame(stored);
+  const size = frame.contentSize;
   let out;
   try {
-    out = zstd.decompress(stored.data);
+    if (stored.compressor === Aigif.TextCompressor.ZSTD_DICT) {
+      const dictionary = promptDictionary(frame.dictionary);
+      if (dictionaryContext === null) dictionaryContext = zstd.createDCtx();
+      out = zstd.decompressUsingDict(dictionaryContext, stored.data, dictionary);
+    } else {
+      out = zstd.decompress(stored.data);
+    }
   } catch (err) {
+    if (err instanceof Refusal) throw err;
     // @bokuweb/zstd-wasm 0.0.27 throws this when ZSTD_isError(result); anything else is a crash.
     const code = /^Failed to compress with code (-?\d+)$/.exec(err && err.message);
     if (code === null) throw err;
@@ -260,7 +307,7 @@ function unpack(stored) {
     }
     return content;
   }
-  return unzstd(stored); // the .ksy's checks leave only zstd
+  return unzstd(stored); // the .ksy's checks leave only zstd and zstd-dict
 }
 
 /** Parse decompressed content with a generated type; it must fill the content exactly. */

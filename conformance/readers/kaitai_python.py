@@ -7,16 +7,19 @@
 
 Build the parser first with ``python tools/kaitai_build.py`` (the tests do). This adapter uses only
 the generated parser, the ``kaitaistruct`` runtime, the standard library, ``zstandard`` for zstd
-frames (Python 3.11 has no zstd in its standard library) and aigif/registries.json for registry
-names: never the ``aigif`` package, so that it is a second reading of the spec.
+frames (Python 3.11 has no zstd in its standard library), aigif/registries.json for registry
+names and the prompt dictionaries' files in aigif/dictionaries/ (R5.6), read as files and checked
+against the SHA-256 the spec publishes: never the ``aigif`` package, so that it is a second reading
+of the spec.
 
 What it adds to the generated parser is what Kaitai cannot express (docs/kaitai.md): the short-input
 rule of the signature (R3.1), the CRC-32 (R3.3), trailing bytes (R3.4), decimal canonical forms
 (R4.4), map key order (R4.6), escaped names that have a code (R4.7), text block decompression with
-its cap (R5.5; the zstd frame's structure and its size and window limits are checked by the .ksy's
-``zstd_frame`` first), exact fill of field values (R6.1), and the mapping of Kaitai's exceptions to
-the error codes of spec section 9. Checks run as each object is read (hooks on the generated classes'
-``_read``), so the first defect in file order is the one reported (R9.2).
+its cap (R5.5; the zstd frame's structure, its size and window limits and its dictionary ID are
+checked by the .ksy's ``zstd_frame`` first), the prompt dictionaries (R5.6), exact fill of field
+values (R6.1), and the mapping of Kaitai's exceptions to the error codes of spec section 9. Checks
+run as each object is read (hooks on the generated classes' ``_read``), so the first defect in file
+order is the one reported (R9.2).
 
 Exit status: 0 accepted (JSON on stdout), 1 refused (``kaitai-python: error: ... [code]`` on
 stderr), 2 for anything else: a crash of this reader, which the conformance runner counts as a
@@ -26,6 +29,7 @@ failure.
 from __future__ import annotations
 
 import base64
+import hashlib
 import importlib.util
 import json
 import math
@@ -37,10 +41,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("AIGIF_KAITAI_BUILD", ROOT / "build" / "kaitai"))
 REGISTRIES_PATH = ROOT / "aigif" / "registries.json"
+DICTIONARY_DIR = Path(os.environ.get("AIGIF_KAITAI_DICTIONARIES", ROOT / "aigif" / "dictionaries"))
 PROG = "kaitai-python"
 
 SIGNATURE = b"\x89AIG\r\n\x1a\n"  # R3.1
 MAX_CONTENT = 131_076  # R5.5: two maximal strings with their 3-byte lengths
+
+#: R5.6: the prompt dictionaries, dictionary ID -> (file in aigif/dictionaries, SHA-256), as the spec
+#: publishes them (tests/test_kaitai.py compares this table with the spec's).
+DICTIONARIES = {
+    32768: ("prompts-v1.zdict", "e22ba2b2bb34f43a386faf45dcccef11572fed03047e560942cdaf4bdb71fd05"),
+}
 
 
 class Refusal(Exception):
@@ -172,15 +183,44 @@ def zstd_frame(stored):
         raise Refusal("bad-compressed-data", "zstd: the frame ends early") from None
 
 
+_LOADED: dict[int, object] = {}  # dictionary ID -> zstandard.ZstdCompressionDict, once checked
+
+
+def prompt_dictionary(dict_id: int):
+    """R5.6: the prompt dictionary with this ID, read from its file once and checked against the
+    published SHA-256. A dictionary this reader does not hold (not in its table, no file, other
+    bytes) cannot decode the block: ``unsupported-compressor``."""
+    if dict_id not in _LOADED:
+        import zstandard
+
+        if dict_id not in DICTIONARIES:  # the .ksy knows it, this table does not: the same refusal
+            raise Refusal("unsupported-compressor", f"zstd dictionary {dict_id} is not held by this reader")
+        name, sha256 = DICTIONARIES[dict_id]
+        try:
+            data = (DICTIONARY_DIR / name).read_bytes()
+        except OSError as err:
+            raise Refusal("unsupported-compressor", f"zstd dictionary {dict_id}: cannot read "
+                          f"{DICTIONARY_DIR / name} ({err.strerror})") from None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise Refusal("unsupported-compressor", f"zstd dictionary {dict_id}: {DICTIONARY_DIR / name} "
+                          "is not the published dictionary (its SHA-256 differs)")
+        _LOADED[dict_id] = zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_FULLDICT)
+    return _LOADED[dict_id]
+
+
 def unzstd(stored) -> bytes:
-    size = zstd_frame(stored).content_size
+    frame = zstd_frame(stored)
+    size = frame.content_size
     import zstandard  # libzstd; imported only when a file needs it
 
     data = stored.data
+    options = {}
+    if int(stored.compressor) == int(Aigif.TextCompressor.zstd_dict):  # R5.6: the .ksy checked the ID
+        options["dict_data"] = prompt_dictionary(int(frame.dictionary))
     # Streaming, in small steps: the window (at most 1 or 16 MiB, checked above) is all libzstd
     # allocates, and output beyond the declared size is refused as soon as it appears. With
     # max_window_size libzstd itself refuses a larger window, should the .ksy's check ever miss one.
-    engine = zstandard.ZstdDecompressor(max_window_size=1 << stored.max_window_log).decompressobj()
+    engine = zstandard.ZstdDecompressor(max_window_size=1 << stored.max_window_log, **options).decompressobj()
     out = bytearray()
     step = 256 if size <= MAX_CONTENT else 1 << 16
     try:
@@ -207,7 +247,7 @@ def unpack(stored) -> bytes:
         if len(content) != stored.declared:
             raise Refusal("bad-compressed-data", f"the zlib stream holds {len(content)} bytes, not {stored.declared}")
         return content
-    return unzstd(stored)  # the .ksy's checks leave only 2 (zstd)
+    return unzstd(stored)  # the .ksy's checks leave only 2 (zstd) and 3 (zstd-dict)
 
 
 def parse_content(cls, content: bytes, parent, what: str):
