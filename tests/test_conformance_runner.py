@@ -12,7 +12,6 @@ real suite of ``conformance/suite`` and is marked ``slow``.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shlex
@@ -23,8 +22,10 @@ from pathlib import Path
 
 import pytest
 
+import test_cli
+
 import aigif
-from aigif import _cli, _conformance
+from aigif import _conformance
 from aigif._conformance import compare_json, find_code, parse_json
 from conftest import (EXAMPLE2_BYTES, EXAMPLE2_JSON, MINIMAL_FILE, ROOT, TABLE1_BYTES, TABLE1_JSON, make_file,
                       read_code, uv)
@@ -105,27 +106,11 @@ def test_the_tiny_suite_means_what_it_says():
 # The CLI, in-process
 
 
-class Result:
-    def __init__(self, status: int, stdout: str, stderr: str):
-        self.status, self.stdout, self.stderr = status, stdout, stderr
-
-
-def cli(args: list[str]) -> Result:
-    out, err = io.BytesIO(), io.BytesIO()
-    streams = {"stdout": io.TextIOWrapper(out, encoding="utf-8", write_through=True),
-               "stderr": io.TextIOWrapper(err, encoding="utf-8", write_through=True)}
-    saved = {name: getattr(sys, name) for name in streams}
-    for name, stream in streams.items():
-        setattr(sys, name, stream)
-    try:
-        _cli.main(args)
-        status = 0
-    except SystemExit as done:
-        status = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-    finally:
-        for name, stream in saved.items():
-            setattr(sys, name, stream)
-    return Result(status, out.getvalue().decode("utf-8"), err.getvalue().decode("utf-8"))
+def cli(args: list[str]):
+    """``aigif`` in-process (test_cli.run), with standard output as text."""
+    result = test_cli.run(args)
+    result.stdout = result.stdout.decode("utf-8")
+    return result
 
 
 def run_json(suite: Path, reader: str, *extra: str, status: int | None = None) -> tuple[Result, dict]:

@@ -197,6 +197,20 @@ def name_hash_list(text: str) -> list[tuple[str, str]]:
     return out
 
 
+def read_numbers(found: Found, data: dict, where: str, **keys: str) -> None:
+    """Seed, steps, guidance scale, width and height from a JSON dialect, under the key names it uses.
+
+    ``keys`` maps each of ``seed``, ``steps``, ``cfg``, ``width``, ``height`` to the dialect's key;
+    a key the dialect does not write is left out. Each value is checked as its field requires.
+    """
+    checks = {"seed": ("seed", seed), "steps": ("steps", steps), "cfg": ("guidance_scale", cfg),
+              "width": ("width", dimension), "height": ("height", dimension)}
+    for what, key in keys.items():
+        attribute, check = checks[what]
+        if data.get(key) is not None:
+            setattr(found, attribute, check(data[key], f"{where}: {key}"))
+
+
 def new_found(tool: str, carriers: list[Carrier]) -> Found:
     return Found(tool=tool, carriers=list(carriers))
 

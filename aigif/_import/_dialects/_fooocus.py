@@ -103,16 +103,7 @@ def found_from_ruined(data: dict[str, Any], carriers: list[Carrier]) -> Found:
             "base_model_name", "base_model_hash", "clip_skip", "loras", "software", "denoise"}
     found.prompt = data.get("Prompt")
     found.negative_prompt = data.get("Negative")
-    if data.get("seed") is not None:
-        found.seed = c.seed(data["seed"], f"{where}: seed")
-    if data.get("steps") is not None:
-        found.steps = c.steps(data["steps"], f"{where}: steps")
-    if data.get("cfg") is not None:
-        found.guidance_scale = c.cfg(data["cfg"], f"{where}: cfg")
-    if data.get("width") is not None:
-        found.width = c.dimension(data["width"], f"{where}: width")
-    if data.get("height") is not None:
-        found.height = c.dimension(data["height"], f"{where}: height")
+    c.read_numbers(found, data, where, seed="seed", steps="steps", cfg="cfg", width="width", height="height")
     if data.get("sampler_name") is not None:
         found.sampler = str(data["sampler_name"])
     if data.get("scheduler") is not None:
@@ -156,16 +147,7 @@ def found_from_mre(data: dict[str, Any], carriers: list[Carrier]) -> Found:
             "base_model", "base_model_name", "clip_skip"}
     found.prompt = data.get("prompt")
     found.negative_prompt = data.get("negative_prompt")
-    if data.get("seed") is not None:
-        found.seed = c.seed(data["seed"], f"{where}: seed")
-    if data.get("steps") is not None:
-        found.steps = c.steps(data["steps"], f"{where}: steps")
-    if data.get("cfg") is not None:
-        found.guidance_scale = c.cfg(data["cfg"], f"{where}: cfg")
-    if data.get("width") is not None:
-        found.width = c.dimension(data["width"], f"{where}: width")
-    if data.get("height") is not None:
-        found.height = c.dimension(data["height"], f"{where}: height")
+    c.read_numbers(found, data, where, seed="seed", steps="steps", cfg="cfg", width="width", height="height")
     if data.get("sampler") is not None:
         found.sampler = str(data["sampler"])
     if data.get("scheduler") is not None:

@@ -249,16 +249,8 @@ def found_from_metadata(meta: dict[str, Any], carriers: list[Carrier], graph: di
 
     found.prompt = get("positive_prompt")
     found.negative_prompt = get("negative_prompt")
-    if get("seed") is not None:
-        found.seed = c.seed(meta["seed"], f"{where}: seed")
-    if get("steps") is not None:
-        found.steps = c.steps(meta["steps"], f"{where}: steps")
-    if get("cfg_scale") is not None:
-        found.guidance_scale = c.cfg(meta["cfg_scale"], f"{where}: cfg_scale")
-    if get("width") is not None:
-        found.width = c.dimension(meta["width"], f"{where}: width")
-    if get("height") is not None:
-        found.height = c.dimension(meta["height"], f"{where}: height")
+    used.update(("seed", "steps", "cfg_scale", "width", "height"))
+    c.read_numbers(found, meta, where, seed="seed", steps="steps", cfg="cfg_scale", width="width", height="height")
     if get("scheduler") is not None:
         found.sampler = str(meta["scheduler"])  # InvokeAI's scheduler names the sampler and schedule (euler_k …)
     if get("clip_skip") is not None:
