@@ -95,13 +95,11 @@ def _to_aigif(found: Found, info: ImageInfo, carriers: list[Carrier], name: str)
         if not 1 <= value <= 16_384:
             raise SourceError(f"{name}: {what} {value} is outside 1..16384", code="bad-metadata", path=what)
     seed, steps, guidance = found.seed, found.steps, found.guidance_scale
-    placeholders = []
-    if seed is None:
-        seed, _ = 0, placeholders.append("seed 0")
-    if steps is None:
-        steps, _ = 1, placeholders.append("1 step")
-    if guidance is None:
-        guidance, _ = 0.0, placeholders.append("guidance 0")
+    placeholders = [text for value, text in ((seed, "seed 0"), (steps, "1 step"), (guidance, "guidance 0"))
+                    if value is None]
+    seed = 0 if seed is None else seed
+    steps = 1 if steps is None else steps
+    guidance = 0.0 if guidance is None else guidance
     if placeholders:
         notes.append("not recorded by the source, written as placeholders: " + ", ".join(placeholders))
     if not 0 <= seed < 2**64:
@@ -119,7 +117,7 @@ def _to_aigif(found: Found, info: ImageInfo, carriers: list[Carrier], name: str)
     if strength is not None and not 0.0 <= strength <= 1.0:
         raise SourceError(f"{name}: denoising strength {strength} is outside 0..1", code="bad-metadata",
                           path="strength")
-    rng = _RNG.get(found.rng or "", found.rng) if found.rng else ("cuda" if found.tool in _GPU_NOISE else "cpu")
+    rng = _RNG.get(found.rng, found.rng) if found.rng else "cpu"  # the dialects set each tool's default
     model = Model(
         id=model_value, hash=model_hash,
         scheduler=scheduler.name if scheduler else "unknown",
@@ -137,8 +135,6 @@ def _to_aigif(found: Found, info: ImageInfo, carriers: list[Carrier], name: str)
                     source=source)
     return obj, verdict, notes
 
-
-_GPU_NOISE = {"automatic1111", "forge", "sdnext", "civitai", "stability-matrix", "novelai"}
 
 
 def _with_pixels(obj: AigifFile, name: str, info: ImageInfo):

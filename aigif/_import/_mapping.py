@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from .._model import Adapter, ModelRef, SchedulerOptions
-from .._registry import REGISTRIES
+from .._registry import HASH_LENGTHS, REGISTRIES
 from ._found import Found
 
 EXACT, APPROXIMATE, NOT_RECREATABLE = "exact-possible", "approximate", "not-recreatable"
@@ -223,8 +223,6 @@ def parse_hash(text: str | None) -> str | None:
     if not re.fullmatch(r"[0-9a-f]+", value):
         return None
     kind = kind or _HASH_BY_LENGTH.get(len(value))
-    from .._registry import HASH_LENGTHS
-
     if kind is None or HASH_LENGTHS.get(kind) != len(value) // 2 or len(value) % 2:
         return None
     return f"{kind}:{value}"
@@ -232,10 +230,9 @@ def parse_hash(text: str | None) -> str | None:
 
 def adapters_for(found: Found) -> tuple[Adapter, ...]:
     out = []
-    for lora in found.loras:
-        kind = lora.kind if lora.kind in REGISTRIES["adapter_kind"].codes else lora.kind or "lora"
-        weight = float(lora.weight)
-        out.append(Adapter(name=lora.name, kind=kind, hash=parse_hash(lora.hash), weight=weight))
+    for lora in found.loras:  # a kind without a registry code is kept by name (R4.7)
+        out.append(Adapter(name=lora.name, kind=lora.kind or "lora", hash=parse_hash(lora.hash),
+                           weight=float(lora.weight)))
     return tuple(out)
 
 

@@ -9,7 +9,6 @@ the recorded attention processor.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import io
 import logging
 import os
@@ -18,7 +17,8 @@ from pathlib import Path
 
 import torch
 
-from .._errors import RecreateError
+from .. import _pixels
+from .._errors import RecreateError, UsageError
 from .._model import AigifFile, Model
 from . import _models, _platform, _schedulers
 
@@ -53,9 +53,7 @@ def deterministic(threads: int | None):
         matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32_matmul, tf32_cudnn
 
 
-def pixel_digest(image) -> str:
-    """Spec field 20: SHA-256 over 8-bit RGB, row-major, top row first (R6.6)."""
-    return "sha256:" + hashlib.sha256(image.convert("RGB").tobytes()).hexdigest()
+pixel_digest = _pixels.digest  # spec field 20: SHA-256 over 8-bit RGB (R6.6)
 
 
 def preflight(obj: AigifFile, device: str, force: bool) -> list[str]:
@@ -206,9 +204,6 @@ def encode_png(image) -> bytes:
 
 def decode_pixels(obj: AigifFile):
     """The stored pixel payload as a PIL image (spec field 19), whatever lossless codec holds it."""
-    from .. import _pixels
-    from .._errors import UsageError
-
     try:
         return _pixels.decode(obj.payload.pixels, obj.compression.pixel_compressor, obj.data.width, obj.data.height)
     except UsageError as err:

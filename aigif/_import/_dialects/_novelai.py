@@ -25,6 +25,7 @@ def is_novelai(fields: dict[str, str]) -> bool:
 def found_from_fields(fields: dict[str, str], carriers: list[Carrier]) -> Found:
     """``fields``: the NovelAI chunk set (Title, Description, Software, Source, Generation time, Comment)."""
     found = c.new_found("novelai", carriers)
+    found.rng = "gpu"  # NovelAI samples on its own GPUs
     c.add_problem(found, NOT_PUBLIC)
     comment_text = fields.get("Comment")
     comment: dict[str, Any] = {}
