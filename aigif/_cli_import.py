@@ -70,7 +70,7 @@ def register(app: typer.Typer, plain) -> None:
                         raise FileError(f"{target} exists and is not overwritten (use --force)", code="exists")
                     obj, report = import_image(path, keep_pixels=keep_pixels)
                     data = dumps(obj)
-                    if target.parent and not target.parent.is_dir():
+                    if out_dir is not None:  # the layout below a folder argument is recreated under --out-dir
                         target.parent.mkdir(parents=True, exist_ok=True)
                     _io.write_bytes_atomic(target, data, overwrite=force)
                 except AigifError as error:

@@ -419,3 +419,10 @@ def test_zlib_compressed_text_after_the_image_data(tmp_path):
     path.write_bytes(base[:iend] + chunk + base[iend:])
     obj, _ = aigif.import_image(path)
     assert obj.data.seed == 4242 and obj.source.metadata[0].where == "png:zTXt"
+
+
+def test_cli_output_in_a_missing_folder_is_an_error_and_creates_nothing(tmp_path):
+    image = png_with(tmp_path, {"parameters": A1111_TEXT})
+    result = run(["import", str(image), "-o", str(tmp_path / "missing" / "out.aigif")])
+    assert result.status == 1 and result.error_code() == "io-error"
+    assert not (tmp_path / "missing").exists()
