@@ -7,6 +7,7 @@ the mapping from the bitstream to the object is written once.
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 from ._model import (AigifFile, Compression, Data, Extension, Faithfulness, Model, Payload, Platform,
                      SchedulerOptions, Source, SourceText)
@@ -36,6 +37,7 @@ def hash_text(kind: int, digest: bytes) -> str | None:
     return None if kind == 0 else f"{coded('hash_kind', kind)}:{digest.hex()}"
 
 
+@functools.lru_cache(maxsize=128)  # frozen, so one object per value is shared
 def scheduler_options(bits: int) -> SchedulerOptions:
     """R6.7 field 1."""
     return SchedulerOptions(SIGMAS[bits & 3], SPACINGS[bits >> 2 & 3], PREDICTIONS[bits >> 4 & 3], bool(bits >> 6 & 1))
@@ -55,18 +57,18 @@ def _fresh(cls, values: dict):
     its declared default. (``tests/test_assemble.py`` checks the result equals normal construction.)
     """
     defaults, factories = _DEFAULTS[cls]
-    fields = defaults.copy()
-    fields.update(values)
+    fields = {**defaults, **values}
     for name, factory in factories:  # mutable defaults (dicts) are made fresh for each object
         if name not in values:
             fields[name] = factory()
     if len(fields) != len(defaults):
         raise TypeError(f"{cls.__name__} has no field(s) {sorted(set(fields) - set(defaults))}")
-    obj = object.__new__(cls)
-    object.__setattr__(obj, "__dict__", fields)
+    obj = _new(cls)
+    _setattr(obj, "__dict__", fields)
     return obj
 
 
+_new, _setattr = object.__new__, object.__setattr__
 _DEFAULTS = {
     cls: ({f.name: None if f.default is dataclasses.MISSING else f.default for f in dataclasses.fields(cls)},
           [(f.name, f.default_factory) for f in dataclasses.fields(cls) if f.default_factory is not dataclasses.MISSING])
@@ -77,8 +79,28 @@ assert not any(hasattr(cls, "__post_init__") for cls in _DEFAULTS), "_fresh woul
 
 def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, text: tuple, numbers: tuple,
              guidance_scale: float, fields: dict) -> AigifFile:
-    """Build the object from core values and the fields (name -> value; unknown tag -> bytes)."""
-    sections: dict[str, dict] = {"platform": {}, "model": {}, "data": {}, "payload": {}, "source": {}}
+    """Build the object from core values and the fields (name -> value; unknown tag -> bytes).
+
+    Every file comes through here, so the objects are built as dictionaries in one expression each
+    (see ``_fresh``); the fields, which most files have one or none of, are sorted into place after.
+    """
+    pixel, text_codec, model_codec = compressors
+    prompt, negative_prompt, raw = text
+    height, width, seed, steps = numbers
+    device, arch, gpu, cuda = platform
+    model_id, dtype, scheduler = model
+    compression = _COMPRESSIONS.get(compressors)
+    if compression is None:  # frozen and made of strings, so one object per combination is shared
+        compression = _COMPRESSIONS[compressors] = _fresh(Compression, {
+            "pixel_compressor": PIXEL_COMPRESSORS[pixel], "text_compressor": TEXT_COMPRESSORS[text_codec],
+            "model_compressor": MODEL_COMPRESSORS[model_codec]})
+    sections = {
+        "platform": {**_PLATFORM, "device": device, "arch": arch, "gpu": gpu, "cuda": cuda, "software": {}},
+        "model": {**_MODEL, "id": model_id, "dtype": dtype, "scheduler": scheduler, "scheduler_config": {}},
+        "data": {**_DATA, "prompt": prompt, "negative_prompt": negative_prompt, "height": height, "width": width,
+                 "seed": seed, "steps": steps, "guidance_scale": guidance_scale},
+        "payload": None, "source": None,
+    }
     extensions = []
     stored_metadata = None
     for key, value in fields.items():
@@ -90,32 +112,28 @@ def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, t
             value = value[0]
         home = FIELD_HOME[key]
         section, attribute = (home, key) if isinstance(home, str) else home
+        if sections[section] is None:
+            sections[section] = {}
         sections[section][attribute] = value
-    pixel, text_codec, model_codec = compressors
-    prompt, negative_prompt, raw = text
-    height, width, seed, steps = numbers
-    text_compressor = TEXT_COMPRESSORS[text_codec]
-    device, arch, gpu, cuda = platform
-    model_id, dtype, scheduler = model
-    compression = _COMPRESSIONS.get(compressors)
-    if compression is None:  # frozen and made of strings, so one object per combination is shared
-        compression = _COMPRESSIONS[compressors] = _fresh(Compression, {
-            "pixel_compressor": PIXEL_COMPRESSORS[pixel], "text_compressor": text_compressor,
-            "model_compressor": MODEL_COMPRESSORS[model_codec]})
-    return _fresh(AigifFile, {
+    payload, source = sections["payload"], sections["source"]
+    return _made(AigifFile, {
         "compression": compression,
-        "platform": _fresh(Platform, {"device": device, "arch": arch, "gpu": gpu, "cuda": cuda,
-                                      **sections["platform"]}),
-        "model": _fresh(Model, {"id": model_id, "dtype": dtype, "scheduler": scheduler, **sections["model"]}),
-        "data": _fresh(Data, {"prompt": prompt, "negative_prompt": negative_prompt, "height": height,
-                              "width": width, "seed": seed, "steps": steps, "guidance_scale": guidance_scale,
-                              **sections["data"]}),
-        "payload": _fresh(Payload, sections["payload"]) if sections["payload"] else _EMPTY_PAYLOAD,
-        "source": _fresh(Source, sections["source"]) if sections["source"] else _EMPTY_SOURCE,
+        "platform": _made(Platform, sections["platform"]),
+        "model": _made(Model, sections["model"]),
+        "data": _made(Data, sections["data"]),
+        "payload": _EMPTY_PAYLOAD if payload is None else _fresh(Payload, payload),
+        "source": _EMPTY_SOURCE if source is None else _fresh(Source, source),
         "extensions": tuple(extensions),
-        "stored_text": (text_compressor, prompt, negative_prompt, raw),
+        "stored_text": (TEXT_COMPRESSORS[text_codec], prompt, negative_prompt, raw),
         "stored_metadata": stored_metadata,
     })
+
+
+def _made(cls, fields: dict):
+    """``_fresh`` for a dict that already has every field."""
+    obj = _new(cls)
+    _setattr(obj, "__dict__", fields)
+    return obj
 
 
 def faithfulness(level: str | int, reasons) -> Faithfulness:
@@ -129,6 +147,8 @@ def source_metadata(entries, codec: int, raw: bytes) -> tuple[tuple[SourceText, 
 
 
 _COMPRESSIONS: dict[tuple[int, int, int], Compression] = {}
+#: The defaults of the three sections every file fills (``assemble`` sets the dicts fresh per object).
+_PLATFORM, _MODEL, _DATA = (_DEFAULTS[cls][0] for cls in (Platform, Model, Data))
 _EMPTY_PAYLOAD = Payload()  # frozen and empty: safe to share
 _EMPTY_SOURCE = Source()
 PIXEL_COMPRESSORS = R["pixel_compressor"].names

@@ -230,62 +230,187 @@ def _field(r: _Reader, name: str):
     raise Reject  # a field the schema knows and this module does not: let the schema read it
 
 
+#: R3.1, R3.2: the first 9 bytes of every file this reader implements.
+_HEAD = SIGNATURE + b"\x01"
+_crc32 = zlib.crc32
+
+
+def _options_table() -> dict[int, tuple[int, int, int, int, int]]:
+    """5.1: every valid pair of option bytes -> (save pixels, pixel, text, save model, model) codes (R5.1)."""
+    table = {}
+    for save_pixels in (0, 1):
+        for pixel in PIXEL_CODES if save_pixels else (0,):
+            for text in TEXT_CODES:
+                for save_model in (0, 1):
+                    for model in MODEL_CODES if save_model else (0,):
+                        bits = save_pixels << 15 | pixel << 11 | text << 7 | save_model << 6 | model << 2
+                        table[bits] = (save_pixels, pixel, text, save_model, model)
+    return table
+
+
+def _nibble_table(high: str, low: str) -> tuple:
+    """A byte of two 4-bit codes -> (high value, low value); None where either is the escape (R4.7)."""
+    return tuple(None if byte >> 4 == ESCAPE_4BIT or byte & 15 == ESCAPE_4BIT else
+                 (CODES[high].get(byte >> 4, byte >> 4), CODES[low].get(byte & 15, byte & 15))
+                 for byte in range(256))
+
+
+def _exp_table(registry: str) -> tuple:
+    """A one-byte exp code -> its value; None for the escape and for 0xFF (more bytes follow)."""
+    return tuple(None if code in (ESCAPE_EXP, 0xFF) else CODES[registry].get(code, code) for code in range(256))
+
+
+PIXEL_CODES, TEXT_CODES, MODEL_CODES = (tuple(R[name].names) for name in
+                                        ("pixel_compressor", "text_compressor", "model_compressor"))
+_OPTIONS = _options_table()
+_DEVICE_ARCH, _DTYPE_SCHEDULER = _nibble_table("device", "arch"), _nibble_table("dtype", "scheduler")
+_GPU, _CUDA, _MODEL = _exp_table("gpu"), _exp_table("cuda"), _exp_table("model")
+#: Zigzag decimal heads already proven canonical (R4.4) -> their value: guidance scales repeat.
+_DECIMALS: dict[int, float] = {}
+MODEL_NAMES = NAMES["model"]
+
+
+def _uvarint_at(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """R4.1 for the lengths and numbers of the core: one and two bytes inline, longer ones by ``_Reader``."""
+    byte = data[pos]
+    if byte < 0x80:
+        return byte, pos + 1
+    second = data[pos + 1]
+    if 0 < second < 0x80:
+        return (byte & 0x7F) | second << 7, pos + 2
+    value, shift = byte & 0x7F, 7
+    for pos in range(pos + 1, min(pos + L.MAX_UVARINT_BYTES, end)):
+        byte = data[pos]
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            if byte == 0 or value > L.MAX_UVARINT:
+                raise Reject
+            return value, pos + 1
+        shift += 7
+    raise Reject
+
+
+def _decimal_at(data: bytes, pos: int, end: int) -> tuple[float, int]:
+    """R4.4 through a cache of heads already proven canonical: guidance scales repeat (7, 7.5, ...)."""
+    head, after = _uvarint_at(data, pos, end)
+    value = _DECIMALS.get(head)
+    if value is None:
+        r = _Reader(data, pos, end)
+        value, after = r.decimal(), r.pos
+        if head & 3 != 3 and len(_DECIMALS) < 4096:  # k = 3 is binary64: the head alone is not the value
+            _DECIMALS[head] = value
+    return value, after
+
+
 def parse(data: bytes) -> AigifFile:
-    """Read a valid file quickly; raise ``Reject`` (or any exception) for anything else."""
+    """Read a valid file quickly; raise ``Reject`` (or any exception) for anything else.
+
+    The core is read inline (one-byte codes and lengths through lookup tables, longer ones through
+    ``_Reader``): this is the path nearly every file takes, so it is where the time goes.
+    """
     size = len(data)
-    if data[:8] != SIGNATURE or size < 13 or data[8] != 1:  # R3.1, R3.2
+    end = size - 4
+    if size < 13 or data[:9] != _HEAD:  # R3.1, R3.2
         raise Reject
-    r = _Reader(data, 9, size - 4)
-    # 5.1 compression options: [save pixels 1][pixel 4][text 4][save model 1][model 4][reserved 2]
-    b0, b1 = r.byte(), r.byte()
-    save_pixels, pixel_codec = b0 >> 7, b0 >> 3 & 15
-    text_codec, save_model, model_codec = (b0 & 7) << 1 | b1 >> 7, b1 >> 6 & 1, b1 >> 2 & 15
-    if (b1 & 3 or pixel_codec not in PIXEL_CODECS or text_codec not in TEXT_CODECS
-            or model_codec not in MODEL_CODECS or (not save_pixels and pixel_codec)
-            or (not save_model and model_codec)):  # R5.1
+    if _crc32(data[:end]) != int.from_bytes(data[end:], "big"):  # R3.3
         raise Reject
-    # 5.2 platform
-    device, arch = _coded_byte(r, "device", "arch")
-    platform = (device, arch, _coded_exp(r, "gpu"), _coded_exp(r, "cuda"))
-    # 5.3 model
-    model_id = _coded_exp(r, "model")
-    model = (model_id, *_coded_byte(r, "dtype", "scheduler"))
+    options = _OPTIONS.get(data[9] << 8 | data[10])  # 5.1, R5.1
+    if options is None:
+        raise Reject
+    save_pixels, pixel_codec, text_codec, save_model, model_codec = options
+    r = _Reader(data, 11, end)
+    # 5.2 platform, 5.3 model: the common case is one byte per code
+    pair = _DEVICE_ARCH[data[11]]
+    if pair is None:
+        r.pos = 11
+        pair = _coded_byte(r, "device", "arch")
+    else:
+        r.pos = 12
+    gpu = _GPU[data[r.pos]]
+    if gpu is None:
+        gpu = _coded_exp(r, "gpu")
+    else:
+        r.pos += 1
+    cuda = _CUDA[data[r.pos]]
+    if cuda is None:
+        cuda = _coded_exp(r, "cuda")
+    else:
+        r.pos += 1
+    model_id = _MODEL[data[r.pos]]
+    if model_id is None:
+        if data[r.pos] == ESCAPE_EXP and data[r.pos + 1] < 0x80:  # R4.7: a free name, as most are
+            start = r.pos + 2
+            r.pos = start + data[start - 1]
+            model_id = data[start:r.pos].decode("utf-8")
+            if r.pos > end or not model_id or model_id in MODEL_NAMES:
+                raise Reject
+        else:
+            model_id = _coded_exp(r, "model")
+    else:
+        r.pos += 1
+    model = _DTYPE_SCHEDULER[data[r.pos]]
+    if model is None:
+        model = _coded_byte(r, "dtype", "scheduler")
+    else:
+        r.pos += 1
     # 5.4, 5.5 data
-    raw = r.take(r.uvarint())
+    length, start = _uvarint_at(data, r.pos, end)
+    r.pos = start + length
+    if r.pos > end:
+        raise Reject
+    raw = data[start:r.pos]
     content = decompress_text(text_codec, raw)
-    t = _Reader(content, 0, len(content))
-    prompt, negative_prompt = t.string(), t.string()
-    t.done()
-    numbers = (r.uvarint(L.MIN_SIZE, L.MAX_SIZE), r.uvarint(L.MIN_SIZE, L.MAX_SIZE), r.uvarint(),
-               r.uvarint(L.MIN_STEPS, L.MAX_STEPS))
-    guidance_scale = r.decimal()
+    size = len(content)
+    length, at = _uvarint_at(content, 0, size)  # R4.3: the prompt, then the negative prompt
+    prompt = content[at:at + length].decode("utf-8")
+    second, at = _uvarint_at(content, at + length, size)
+    if at + second != size or max(length, second) > L.MAX_STRING_BYTES:  # R5.5 (filled exactly), R4.3
+        raise Reject
+    length = second
+    negative_prompt = content[at:].decode("utf-8")
+    height, pos = _uvarint_at(data, r.pos, end)
+    width, pos = _uvarint_at(data, pos, end)
+    seed, pos = _uvarint_at(data, pos, end)
+    steps, pos = _uvarint_at(data, pos, end)
+    if not (L.MIN_SIZE <= height <= L.MAX_SIZE and L.MIN_SIZE <= width <= L.MAX_SIZE
+            and L.MIN_STEPS <= steps <= L.MAX_STEPS):  # R5.4
+        raise Reject
+    numbers = (height, width, seed, steps)
+    guidance_scale, pos = _decimal_at(data, pos, end)
     # 6 fields
     fields: dict = {}
+    count, pos = _uvarint_at(data, pos, end)
     last_tag = -1
-    for _ in range(r.uvarint(0, L.MAX_FIELDS)):
-        tag = r.exp()
+    for _ in range(count if count <= L.MAX_FIELDS else -1):
+        tag = data[pos]
+        if tag == 0xFF:  # R4.2: a tag of more than one byte
+            r.pos = pos
+            tag = r.exp()
+            pos = r.pos
+        else:
+            pos += 1
         if tag <= last_tag:  # R6.2
             raise Reject
         last_tag = tag
-        length = r.uvarint(0, L.MAX_FIELD_BYTES)
-        start = r.pos
-        value = r.take(length)
+        length, start = _uvarint_at(data, pos, end)
+        pos = start + length
+        if pos > end:
+            raise Reject
         if tag in FIELDS:
             name = FIELDS[tag][0]
-            inner = _Reader(data, start, start + length)
+            inner = _Reader(data, start, pos)
             fields[name] = _field(inner, name)
             inner.done()  # R6.1
         elif tag % 2:  # R6.3
             raise Reject
         else:
-            fields[tag] = value
-    if bool(save_pixels) != ("pixels" in fields) or bool(save_model) != ("model_payload" in fields):  # R6.5
+            fields[tag] = data[start:pos]
+    if count > L.MAX_FIELDS or bool(save_pixels) != ("pixels" in fields) or \
+            bool(save_model) != ("model_payload" in fields):  # R6.1, R6.5
         raise Reject
     if save_pixels and pixel_codec == 0 and len(fields["pixels"]) != 3 * numbers[0] * numbers[1]:  # R6.6
         raise Reject
-    r.done()
-    if zlib.crc32(memoryview(data)[: size - 4]) != int.from_bytes(data[size - 4:], "big"):  # R3.3, R3.4
-        raise Reject
-    return assemble((pixel_codec, text_codec, model_codec), platform, model, (prompt, negative_prompt, raw),
-                    numbers, guidance_scale, fields)
-
+    r.pos = pos
+    r.done()  # R3.4 (the checksum is the last 4 bytes, checked above)
+    return assemble((pixel_codec, text_codec, model_codec), (*pair, gpu, cuda), (model_id, *model),
+                    (prompt, negative_prompt, raw), numbers, guidance_scale, fields)

@@ -8,6 +8,8 @@ schema refuses. Both are checked here on generated files, mutations of them and 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import EXAMPLE2_BYTES, TABLE1_BYTES, reseal
 from hypothesis import HealthCheck, given, settings
@@ -91,3 +93,21 @@ def test_the_fast_path_never_accepts_what_the_schema_refuses(data):
         return
     assert not isinstance(expected, aigif.FormatError), f"fast path accepted a file the schema refuses: {expected}"
     same_object(fast, expected)
+
+
+SUITE = sorted((Path(__file__).resolve().parent.parent / "conformance" / "suite").glob("*.aigif"))
+
+
+@pytest.mark.parametrize("case", SUITE, ids=lambda path: path.stem)
+def test_every_conformance_case_is_decided_by_the_fast_path_as_by_the_schema(case):
+    """The suite's boundary cases (longest strings, widest varints, every limit) on both paths: the
+    fast path takes every valid case (so valid files do not fall back to the slow schema) and no
+    invalid one."""
+    data = case.read_bytes()
+    expected = schema_result(data)
+    if case.name.startswith("n_"):
+        with pytest.raises(Exception):  # noqa: B017 - any refusal hands the file to the schema
+            _fastread.parse(data)
+        assert isinstance(expected, aigif.FormatError)
+    elif case.name.startswith("y_"):
+        same_object(_fastread.parse(data), expected)
