@@ -174,6 +174,25 @@ def test_size_table_on_synthetic_records():
         assert rows["aigif"]["mean"] <= rows[f"aigif_text_{name}"]["mean"]
 
 
+@pytest.mark.parametrize("compressor", ["none", "zlib", "zstd", "zstd-dict"])
+def test_aigif_parts_add_up_and_find_the_text_block(compressor):
+    record = {"prompt": "masterpiece, best quality, 1girl, solo, long hair", "negative_prompt": "lowres, bad anatomy",
+              "seed": 123456789, "steps": 28, "cfg": 7, "width": 512, "height": 768, "model": "someMix_v2"}
+    obj = formats.to_aigif(record)
+    obj = aigif.AigifFile(**{**obj.__dict__, "compression": aigif.Compression(text_compressor=compressor),
+                             "stored_text": None})
+    data = aigif.dumps(obj)
+    parts = formats.aigif_parts(data)
+    assert list(parts) == list(formats.PARTS) and sum(parts.values()) == len(data)
+    stored = aigif.loads(data).stored_text[3]
+    assert parts["text block: stream header"] + parts["text block: compressed text"] == len(stored)
+    assert parts["model: ID, name, data type, scheduler"] == 3 + len("someMix_v2")  # escape, length, name, 4+4 bits
+    assert parts["text block: stream header"] == {"none": 0, "zlib": 6}.get(compressor, parts["text block: stream header"])
+    if compressor.startswith("zstd"):  # magic 4, frame header descriptor 1, (dictionary ID 2), content size, block 3
+        assert parts["text block: stream header"] == (4 + 1 + 1 + 3) + 2 * (compressor == "zstd-dict")
+    assert formats.parts_table([data, data]) == parts
+
+
 def test_load_records_errors(tmp_path):
     with pytest.raises(formats.RecordsError, match="records file not found"):
         formats.load_records(tmp_path / "missing.jsonl")

@@ -330,7 +330,7 @@ def encode_all(records: list[dict], check: bool = True) -> Encoded:
 
 
 #: The parts of an AIGIF file, in file order, as :func:`aigif_parts` splits it.
-PARTS = ("signature, version, checksum", "compression options", "platform", "model code and name",
+PARTS = ("signature, version, checksum", "compression options", "platform", "model: ID, name, data type, scheduler",
          "text block: length", "text block: stream header", "text block: compressed text",
          "height, width, seed, steps, guidance", "fields")
 

@@ -132,6 +132,12 @@ def print_sizes(console, result: dict) -> None:
     verdict = "[green]PASS[/green]" if result["pass"] else "[red]FAIL[/red]"
     console.print(f"AIGIF mean / paper's layout mean = {result['aigif_over_paper_mean']:.3f} "
                   f"(target <= {result['target']}): {verdict}")
+    parts = Table(title="where an AIGIF file's bytes go (mean bytes per file, default settings)")
+    parts.add_column("part")
+    parts.add_column("mean bytes", justify="right")
+    for part, mean in result["aigif_parts_mean"].items():
+        parts.add_row(part, f"{mean:.2f}")
+    console.print(parts)
     console.print(f"AIGIF text compressor chosen: {result['aigif_text_compressors']}; escaped names: "
                   f"{result['escaped']}; values the paper's widths cannot hold (wrapped/clamped, in its favour): "
                   f"{result['paper_layout_unfit'] or 'none'}")
