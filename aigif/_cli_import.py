@@ -8,6 +8,7 @@ image that fails, and no existing file is replaced without ``--force``.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -17,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._errors import AigifError, FileError, UsageError
+from ._errors import AigifError, UsageError
 
 
 def register(app: typer.Typer, plain) -> None:
@@ -37,7 +38,7 @@ def register(app: typer.Typer, plain) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print a JSON report on stdout."),
     ) -> None:
         """Import the generation metadata of images made by other tools as AIGIF files."""
-        from . import _io
+        from ._cli import exists_error, write_output
         from ._codec import dumps
         from ._import import image_paths, import_image
 
@@ -66,13 +67,13 @@ def register(app: typer.Typer, plain) -> None:
             for path, target in zip(paths, targets):
                 size = path.stat().st_size if path.is_file() else 0
                 try:
-                    if target.exists() and not force:
-                        raise FileError(f"{target} exists and is not overwritten (use --force)", code="exists")
+                    if not force and os.path.lexists(target):  # before the work; write_output is the real guard
+                        raise exists_error(target)
                     obj, report = import_image(path, keep_pixels=keep_pixels)
                     data = dumps(obj)
                     if out_dir is not None:  # the layout below a folder argument is recreated under --out-dir
                         target.parent.mkdir(parents=True, exist_ok=True)
-                    _io.write_bytes_atomic(target, data, overwrite=force)
+                    write_output(target, data, force)
                 except AigifError as error:
                     if single:
                         raise

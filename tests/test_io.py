@@ -174,7 +174,7 @@ def test_racing_processes_to_one_name_exactly_one_wins(tmp_path):
 
 
 def test_write_without_hard_links_still_works(tmp_path, monkeypatch):
-    """docs/cli.md 'Safe writes': on a file system without hard links the move falls back to a rename."""
+    """docs/cli.md "Safe writes": without hard links the name is claimed with O_EXCL, then renamed over."""
     import errno
 
     from aigif import _io
