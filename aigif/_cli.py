@@ -19,8 +19,9 @@ from rich.text import Text
 
 from . import __version__, _cli_conformance, _cli_fidelity, _cli_import, _cli_recreate
 from ._codec import dumps
-from ._errors import AigifError, FileError, UsageError
-from ._io import read, read_bytes, write_bytes_atomic
+from ._errors import AigifError, UsageError
+from ._cli_output import write_output
+from ._io import read, read_bytes
 from ._json import dumps_json, from_json, to_json
 from ._model import AigifFile
 
@@ -92,21 +93,6 @@ def build(
 
 
 # ---------------------------------------------------------------------------------------------
-
-
-def write_output(path, data: bytes, force: bool) -> None:
-    """Write a command's output atomically; an existing file is replaced only with ``--force``."""
-    try:
-        write_bytes_atomic(path, data, overwrite=force)
-    except FileError as error:
-        if error.code != "exists":
-            raise
-        raise exists_error(path) from None
-
-
-def exists_error(path) -> FileError:
-    """The refusal, with the hint the library cannot give (its switch is ``overwrite=True``)."""
-    return FileError(f"{os.fspath(path)} exists and is not overwritten (use --force)", code="exists")
 
 
 def _plain(text: str, lines: bool = False) -> Text:

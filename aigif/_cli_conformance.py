@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ._errors import FileError
-from ._io import write_bytes_atomic
+from ._cli_output import refuse_existing, write_output
 
 conformance_app = typer.Typer(
     name="conformance",
@@ -76,8 +76,7 @@ def run(
     try:
         _conformance.parse_reader(reader)
         if json_out not in (None, "-"):  # refuse now rather than after the whole run
-            if Path(json_out).exists() and not force:
-                raise FileError(f"{json_out} exists and is not overwritten (use --force)", code="exists")
+            refuse_existing(json_out, force)
             if not (Path(json_out).parent if str(Path(json_out).parent) else Path(".")).is_dir():
                 raise FileError(f"cannot write {json_out}: its directory does not exist", code="io-error")
         loaded = _conformance.load_suite(suite if suite is not None else _conformance.default_suite())
@@ -105,7 +104,7 @@ def run(
             sys.stdout.write(text)
             sys.stdout.flush()
         else:
-            write_bytes_atomic(json_out, text.encode("utf-8"), overwrite=force)
+            write_output(json_out, text.encode("utf-8"), force)
     if report.failures:
         raise typer.Exit(3)
 

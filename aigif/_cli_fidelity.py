@@ -19,7 +19,7 @@ from rich import box
 from rich.table import Table
 
 from ._errors import FileError, UsageError
-from ._io import write_bytes_atomic
+from ._cli_output import refuse_existing, write_output
 
 DTYPES = ("float32", "float16", "bfloat16")
 
@@ -62,8 +62,8 @@ def register(conformance_app: typer.Typer, plain) -> None:
                                 code="not-found")
         if not suite.is_dir():
             raise FileError(f"no recreation suite at {suite}: no such folder", code="not-found")
-        if json_out not in (None, "-") and Path(json_out).exists() and not force:
-            raise FileError(f"{json_out} exists and is not overwritten (use --force)", code="exists")
+        if json_out not in (None, "-"):
+            refuse_existing(json_out, force)
 
         fidelity = _fidelity()
         loaded = fidelity.load_suite(suite)  # every SHA-256 and digest, before any model loads
@@ -91,7 +91,7 @@ def register(conformance_app: typer.Typer, plain) -> None:
         if json_out == "-":
             sys.stdout.write(document)
         elif json_out is not None:
-            write_bytes_atomic(json_out, document.encode("utf-8"), overwrite=force)
+            write_output(json_out, document.encode("utf-8"), force)
             console.print(plain(f"wrote {json_out}"))
         if report.exit_status:
             raise typer.Exit(report.exit_status)

@@ -8,7 +8,6 @@ image that fails, and no existing file is replaced without ``--force``.
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -38,7 +37,7 @@ def register(app: typer.Typer, plain) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print a JSON report on stdout."),
     ) -> None:
         """Import the generation metadata of images made by other tools as AIGIF files."""
-        from ._cli import exists_error, write_output
+        from ._cli_output import refuse_existing, write_output
         from ._codec import dumps
         from ._import import image_paths, import_image
 
@@ -67,8 +66,7 @@ def register(app: typer.Typer, plain) -> None:
             for path, target in zip(paths, targets):
                 size = path.stat().st_size if path.is_file() else 0
                 try:
-                    if not force and os.path.lexists(target):  # before the work; write_output is the real guard
-                        raise exists_error(target)
+                    refuse_existing(target, force)  # before the work; write_output is the real guard
                     obj, report = import_image(path, keep_pixels=keep_pixels)
                     data = dumps(obj)
                     if out_dir is not None:  # the layout below a folder argument is recreated under --out-dir
