@@ -19,6 +19,10 @@ from rich.table import Table
 from ._errors import AigifError, FileError, UsageError
 from ._io import read, write_bytes_atomic
 
+#: The recreation budget's options (``aigif._recreate._safety.Budget``; defaults checked by the tests).
+MAX_PIXELS_HELP = "Refuse images over N pixels, width x height (default 4,194,304 = 2048x2048)."
+MAX_STEPS_HELP = "Refuse files with over N steps (default 1,000)."
+MAX_THREADS_HELP = "Refuse files recorded with over N threads (default 256)."
 SCHEDULER_HELP = ("ddim, pndm, lms, euler, euler_a, heun, dpmpp_2m, dpmpp_2m_sde, dpmpp_sde, dpm2, dpm2_a, unipc, "
                   "deis, lcm, tcd (default: the model's own)")
 
@@ -52,6 +56,9 @@ def register(app: typer.Typer, plain) -> None:
         model_dir: List[Path] = typer.Option([], "--model-dir", help="Look for models here (repeatable)."),
         allow_download: bool = typer.Option(False, "--allow-download", help="Fetch a missing model from the Hub."),
         force: bool = typer.Option(False, "--force", help="Overwrite existing outputs."),
+        max_pixels: Optional[int] = typer.Option(None, "--max-pixels", min=1, metavar="N", help=MAX_PIXELS_HELP),
+        max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, metavar="N", help=MAX_STEPS_HELP),
+        max_threads: Optional[int] = typer.Option(None, "--max-threads", min=1, metavar="N", help=MAX_THREADS_HELP),
         as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
     ) -> None:
         """Generate an image with diffusers and record it as an AIGIF file."""
@@ -77,8 +84,8 @@ def register(app: typer.Typer, plain) -> None:
                 output, prompt=prompt, model=model, negative_prompt=negative_prompt, width=width, height=height,
                 seed=seed, steps=steps, guidance_scale=guidance, scheduler=scheduler, scheduler_options=options,
                 dtype=dtype, device=device, save_pixels=(pixel_codec or True) if save_pixels else False,
-                pixel_digest=pixel_digest, image_path=image,
-                model_dirs=model_dir, allow_download=allow_download, overwrite=force)
+                pixel_digest=pixel_digest, image_path=image, model_dirs=model_dir, allow_download=allow_download,
+                overwrite=force, budget=_budget(recreation, max_pixels, max_steps, max_threads))
         size = Path(output).stat().st_size
         raw = obj.data.width * obj.data.height * 3
         png = len(recreation._engine.encode_png(picture))
@@ -104,13 +111,17 @@ def register(app: typer.Typer, plain) -> None:
         model_dir: List[Path] = typer.Option([], "--model-dir", help="Look for models here (repeatable)."),
         allow_download: bool = typer.Option(False, "--allow-download", help="Fetch a missing model from the Hub."),
         force: bool = typer.Option(False, "--force", help="Overwrite outputs; recreate what cannot be honoured."),
+        max_pixels: Optional[int] = typer.Option(None, "--max-pixels", min=1, metavar="N", help=MAX_PIXELS_HELP),
+        max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, metavar="N", help=MAX_STEPS_HELP),
+        max_threads: Optional[int] = typer.Option(None, "--max-threads", min=1, metavar="N", help=MAX_THREADS_HELP),
         as_json: bool = typer.Option(False, "--json", help="Print one JSON result per file on stdout."),
     ) -> None:
         """Recreate images from AIGIF files (each model is loaded once)."""
         if output is not None and (len(files) != 1 or out_dir is not None):
             raise UsageError("-o/--output takes exactly one FILE and no --out-dir", code="invalid-value")
         recreation = __import__("aigif")._recreation()
-        engine = recreation.Engine(device=device, model_dirs=list(model_dir), allow_download=allow_download)
+        budget = _budget(recreation, max_pixels, max_steps, max_threads)
+        engine = None  # made (importing torch) for the first file that passes the screening
         targets = [output if output else (out_dir or Path(name).parent) / (Path(name).stem + ".png") for name in files]
         for target in targets:
             if target.exists() and not force:
@@ -126,7 +137,11 @@ def register(app: typer.Typer, plain) -> None:
                 announce = (lambda e: console.print(plain(f"platform: {e.summary}"))) \
                     if len(files) == 1 and not as_json else None
                 try:
-                    result = recreation.recreate(name, force=force, engine=engine, announce=announce)
+                    obj = read(name)
+                    recreation.screen(obj, budget)  # unsafe or over budget: refused before torch is imported
+                    engine = engine or recreation.Engine(device=device, model_dirs=list(model_dir),
+                                                         allow_download=allow_download)
+                    result = recreation.recreate(obj, force=force, engine=engine, announce=announce, budget=budget)
                     write_bytes_atomic(target, recreation._engine.encode_png(result.image), overwrite=force)
                 except AigifError as error:
                     failures += 1
@@ -155,6 +170,9 @@ def register(app: typer.Typer, plain) -> None:
         model_dir: List[Path] = typer.Option([], "--model-dir", help="Look for models here (repeatable)."),
         allow_download: bool = typer.Option(False, "--allow-download", help="Fetch a missing model from the Hub."),
         force: bool = typer.Option(False, "--force", help="Recreate even what cannot be honoured."),
+        max_pixels: Optional[int] = typer.Option(None, "--max-pixels", min=1, metavar="N", help=MAX_PIXELS_HELP),
+        max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, metavar="N", help=MAX_STEPS_HELP),
+        max_threads: Optional[int] = typer.Option(None, "--max-threads", min=1, metavar="N", help=MAX_THREADS_HELP),
         as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
     ) -> None:
         """Recreate FILE and compare it with IMAGE: identical, or PSNR, MS-SSIM and largest difference."""
@@ -170,7 +188,7 @@ def register(app: typer.Typer, plain) -> None:
             raise UsageError(f"{image} is not an image Pillow can read ({err})", code="invalid-value") from None
         recreation = __import__("aigif")._recreation()
         result = recreation.recreate(file, device=device, model_dirs=model_dir, allow_download=allow_download,
-                                     force=force)
+                                     force=force, budget=_budget(recreation, max_pixels, max_steps, max_threads))
         if result.image.size != reference.size:
             raise UsageError(f"{image} is {reference.size[0]}x{reference.size[1]}, the file's image is "
                              f"{result.image.size[0]}x{result.image.size[1]}", code="invalid-value")
@@ -181,6 +199,12 @@ def register(app: typer.Typer, plain) -> None:
             Console(highlight=False, soft_wrap=True).print(plain(f"{file} vs {image}: {comparison.describe()}"))
         if not comparison.identical:
             raise typer.Exit(3)
+
+
+def _budget(recreation, max_pixels: Optional[int], max_steps: Optional[int], max_threads: Optional[int]):
+    """The recreation budget, with the defaults for the options not given."""
+    given = {"max_pixels": max_pixels, "max_steps": max_steps, "max_threads": max_threads}
+    return recreation.Budget(**{key: value for key, value in given.items() if value is not None})
 
 
 def _status(text: str):

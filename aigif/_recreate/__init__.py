@@ -1,24 +1,57 @@
 """Recreation: ``save`` generates an image and records its syntax; ``recreate`` replays it.
 
-This subpackage imports torch and diffusers, so ``aigif/__init__.py`` reaches it only inside the
-functions that need it: reading and writing files never load it.
+This subpackage needs torch and diffusers, so ``aigif/__init__.py`` reaches it only inside the
+functions that need it: reading and writing files never load it. Importing it checks that they are
+installed but imports neither: ``recreate`` first refuses what the file alone shows to be unsafe or
+over budget (``_safety``), in milliseconds, and only then imports torch (``_engine``, ``Engine``,
+``compare`` are loaded on first use).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
+import importlib.util
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .._codec import dumps
 from .._errors import FileError, RecreateError
 from .._io import read, write_bytes_atomic
 from .._model import AigifFile, Compression, Data, Model, Payload, Platform, SchedulerOptions
 from .. import _pixels
-from . import _engine, _models, _platform
-from ._engine import Engine
-from ._metrics import Comparison, compare
+from . import _models
+from ._safety import Budget, screen
+
+if TYPE_CHECKING:
+    from . import _platform
+    from ._engine import Engine
+    from ._metrics import Comparison
+
+_MISSING = [name for name in ("torch", "diffusers", "transformers") if importlib.util.find_spec(name) is None]
+if _MISSING:  # aigif._recreation() turns this into a RecreateError "missing-dependency"
+    raise ImportError(f"No module named {', '.join(map(repr, _MISSING))}")
+
+#: Loaded on first use, since they import torch (PEP 562): name -> (module, attribute or None).
+_LAZY = {"Engine": ("_engine", "Engine"), "compare": ("_metrics", "compare"), "Comparison": ("_metrics", "Comparison"),
+         "_engine": ("_engine", None), "_platform": ("_platform", None), "_metrics": ("_metrics", None)}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _LAZY[name]
+    value = importlib.import_module(f"{__name__}.{module}")
+    value = value if attribute is None else getattr(value, attribute)
+    globals()[name] = value
+    return value
+
+
+def _new_engine(**options):
+    """An ``Engine`` (looked up on this module, where a test may have replaced it)."""
+    return (globals().get("Engine") or __getattr__("Engine"))(**options)
 
 
 @dataclass
@@ -52,18 +85,23 @@ class Recreation:
 
 
 def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool = False, force: bool = False,
-             engine: Engine | None = None, announce=None) -> Recreation:
+             engine: Engine | None = None, announce=None, budget: Budget = Budget()) -> Recreation:
     """Recreate the image of an AIGIF file (a path, bytes or an ``AigifFile``).
 
-    Refuses, with a ``RecreateError``, a file whose model, scheduler or data type cannot be
-    honoured here, unless ``force``; when the model is missing but the file stores its pixels, the
-    stored pixels are returned. ``announce``, if given, receives the platform check's
-    ``Expectation`` before the pipeline runs.
+    Refuses, with a ``RecreateError``, a file beyond ``budget`` or naming an unsafe model
+    (``limit-exceeded``, ``model-refused``: before torch is imported), and a file whose model,
+    scheduler or data type cannot be honoured here, unless ``force``; when the model is missing but
+    the file stores its pixels, the stored pixels are returned. ``announce``, if given, receives the
+    platform check's ``Expectation`` before the pipeline runs.
     """
     obj = source if isinstance(source, AigifFile) else read(source)
-    engine = engine or Engine(device=device, model_dirs=[Path(d) for d in model_dirs], allow_download=allow_download)
+    screen(obj, budget)
+    from . import _engine, _platform
+
+    engine = engine or _new_engine(device=device, model_dirs=[Path(d) for d in model_dirs],
+                                   allow_download=allow_download)
     try:
-        notes = _engine.preflight(obj, engine.device, force)
+        notes = _engine.preflight(obj, engine.device, force, budget)
         loaded = engine.load(obj.model)
     except RecreateError as error:
         if obj.payload.pixels is not None and error.code in ("model-not-found", "cannot-honour"):
@@ -79,6 +117,8 @@ def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool
 
 
 def _check_digest(obj: AigifFile, image) -> str | None:
+    from . import _engine
+
     if obj.payload.pixel_digest is None:
         return None
     return "verified" if _engine.pixel_digest(image) == obj.payload.pixel_digest else "differs"
@@ -89,7 +129,7 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
          scheduler: str | None = None, scheduler_options: SchedulerOptions = SchedulerOptions(),
          dtype: str = "float32", device: str = "cpu", save_pixels: bool = False, pixel_digest: bool = False,
          image_path=None, model_dirs=(), allow_download: bool = False, overwrite: bool = False,
-         engine: Engine | None = None):
+         engine: Engine | None = None, budget: Budget = Budget()):
     """Generate an image with diffusers and write its AIGIF file (and, if asked, the PNG).
 
     ``save_pixels`` embeds the pixels: ``True`` in the smallest lossless codec available, or a
@@ -97,14 +137,18 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
     compared before the file is written.
 
     Returns ``(AigifFile, PIL image)``. With no ``seed`` a random one is drawn and recorded.
-    ``path=None`` writes no file. Nothing is written unless everything succeeded.
+    ``path=None`` writes no file. Nothing is written unless everything succeeded. ``budget`` is the
+    one ``recreate`` applies by default, so that what is saved can be recreated with the defaults.
     """
     import torch
+
+    from . import _engine
 
     for target in (path, image_path):
         if target is not None and not overwrite and Path(target).exists():
             raise FileError(f"{target} exists and is not overwritten", code="exists")
-    engine = engine or Engine(device=device, model_dirs=[Path(d) for d in model_dirs], allow_download=allow_download)
+    engine = engine or _new_engine(device=device, model_dirs=[Path(d) for d in model_dirs],
+                                   allow_download=allow_download)
     entry = _models.entry_for(Model(id=model))
     draft = AigifFile(
         platform=Platform(threads=torch.get_num_threads()),
@@ -115,7 +159,7 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
                   steps=steps, guidance_scale=guidance_scale),
     )
     dumps(draft)  # every value is checked (and refused with a UsageError) before anything runs
-    _engine.preflight(draft, engine.device, force=False)
+    _engine.preflight(draft, engine.device, force=False, budget=budget)
     image, used = engine.generate(draft)
     codec, pixels = "none", None
     if save_pixels:  # True: the smallest lossless codec; or a codec's name. Decoded again and compared.
@@ -140,7 +184,9 @@ def verify(source, image, **options) -> tuple[Recreation, Comparison]:
         with Image.open(image) as opened:
             image = opened.convert("RGB")
     result = recreate(source, **options)
+    from ._metrics import compare
+
     return result, compare(result.image, image)
 
 
-__all__ = ["save", "recreate", "verify", "Recreation", "Comparison", "compare", "Engine"]
+__all__ = ["save", "recreate", "verify", "Recreation", "Comparison", "compare", "Engine", "Budget", "screen"]

@@ -21,9 +21,12 @@ from .. import _pixels
 from .._errors import RecreateError, UsageError
 from .._model import AigifFile, Model
 from . import _models, _platform, _schedulers
+from ._safety import Budget, screen
 
-#: What recreation accepts before it loads anything (spec limits are wider; these are practical).
-MAX_SIDE, MAX_STEPS = 4096, 1000
+# Read by diffusers when it is first imported, which is after this module (notes §5: "disables remote
+# code globally"); a user's own setting is kept. Recreation never asks for remote code either way.
+os.environ.setdefault("DIFFUSERS_DISABLE_REMOTE_CODE", "true")
+
 DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 ATTENTION = ("AttnProcessor", "AttnProcessor2_0")
 
@@ -56,17 +59,16 @@ def deterministic(threads: int | None):
 pixel_digest = _pixels.digest  # spec field 20: SHA-256 over 8-bit RGB (R6.6)
 
 
-def preflight(obj: AigifFile, device: str, force: bool) -> list[str]:
+def preflight(obj: AigifFile, device: str, force: bool, budget: Budget = Budget()) -> list[str]:
     """Everything that can be refused without loading a model. Returns notes for forced items."""
     data, model = obj.data, obj.model
-    if data.width % 8 or data.height % 8:
-        raise RecreateError(f"{data.width}x{data.height} is not a multiple of 8, which diffusion models need",
-                            code="cannot-honour", path="data")
-    if max(data.width, data.height) > MAX_SIDE or data.steps > MAX_STEPS:
-        raise RecreateError(f"{data.width}x{data.height} with {data.steps} steps exceeds what recreation accepts "
-                            f"(sides up to {MAX_SIDE}, up to {MAX_STEPS} steps)", code="limit-exceeded", path="data")
-    _schedulers.scheduler_arguments(model)  # an unknown scheduler is refused now, not after loading
-    _models.entry_for(model)  # so is a model code this version does not know
+    screen(obj, budget)  # over budget, or a model named by a path: refused whatever else
+    for side, value in (("width", data.width), ("height", data.height)):
+        if value < 8 or value % 8:
+            raise RecreateError(f"{data.width}x{data.height} is not a multiple of 8, which diffusion models need",
+                                code="cannot-honour", path=f"data.{side}")
+    _schedulers.scheduler_class(model)  # an unknown scheduler, or a configuration it does not take
+    _models.entry_for(model)  # a model code this version does not know
     problems = []
     if model.dtype not in DTYPES:
         problems.append((f"data type {model.dtype!r} is not supported", "model.dtype"))
@@ -81,6 +83,9 @@ def preflight(obj: AigifFile, device: str, force: bool) -> list[str]:
         problems.append(("adapters (LoRAs, embeddings) are not supported yet", "model.adapters"))
     if data.strength is not None:
         problems.append(("img2img (strength) needs an init image, which the file does not hold", "data.strength"))
+    if obj.payload.model is not None:
+        problems.append(("embedded model weights (field 21) are never loaded; the named model is used",
+                         "payload.model"))
     if problems and not force:
         message, path = problems[0]
         raise RecreateError(f"{message} (--force recreates anyway, ignoring it)", code="cannot-honour", path=path)
@@ -122,8 +127,8 @@ class Engine:
         extra = {"safety_checker": None, "requires_safety_checker": False} if "safety_checker" in \
             cls.__init__.__code__.co_varnames else {}
         try:
-            pipe = cls.from_pretrained(folder, dtype=DTYPES.get(model.dtype, torch.float32),
-                                       use_safetensors=True, local_files_only=True, **extra)
+            pipe = cls.from_pretrained(folder, dtype=DTYPES.get(model.dtype, torch.float32), use_safetensors=True,
+                                       local_files_only=True, trust_remote_code=False, **extra)
         except Exception as err:  # noqa: BLE001 - diffusers, transformers and safetensors raise many kinds
             raise RecreateError(f"cannot load model {entry.name!r} from {folder}: {type(err).__name__}: {err}",
                                 code="model-refused") from None
@@ -162,7 +167,11 @@ class Engine:
         if obj.model.clip_skip:
             arguments["clip_skip"] = obj.model.clip_skip
         with deterministic(obj.platform.threads), torch.inference_mode():
-            image = pipe(**arguments).images[0]
+            try:
+                image = pipe(**arguments).images[0]
+            except Exception as err:  # noqa: BLE001 - e.g. a clip skip deeper than the text encoder
+                raise RecreateError(f"diffusers cannot run this file's settings: {type(err).__name__}: {err}",
+                                    code="cannot-honour") from None
             used = _platform.current(self.device, attention)
         return image, used
 
@@ -181,7 +190,6 @@ def _set_attention(pipe, name: str) -> None:
 def _quiet() -> None:
     """diffusers and transformers talk a lot on import and load; our output says what matters."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    os.environ.setdefault("DIFFUSERS_DISABLE_REMOTE_CODE", "true")
     for name in ("diffusers", "transformers", "huggingface_hub"):
         logging.getLogger(name).setLevel(logging.ERROR)
     with contextlib.suppress(Exception):

@@ -1,11 +1,14 @@
 """Finding, checking and loading a file's model, safely.
 
-A file names a model; it must not be able to make us run code. So (reproducibility notes §5):
-models come only from local places (the built-in models, ``--model-dir``, the Hugging Face cache)
-unless downloading is allowed; weights are safetensors only; the pipeline class and every
-component class come from an allow-list and are checked in ``model_index.json`` *before*
-diffusers sees the folder; ``custom_pipeline`` and remote code are never passed; pinned SHA-256
-hashes are verified, and a verification is cached so that a multi-GB file is hashed once.
+A file names a model; it must not be able to make us run code or read outside the model
+directories. So (reproducibility notes §5): a free model name (R5.3) is one or two plain folder
+names, never a path; models come only from local places (the built-in models, ``--model-dir``, the
+Hugging Face cache) unless downloading is allowed, and every file of a model folder, links
+followed, must lie inside the place it was found in; weights are safetensors only; the pipeline
+class and every component class come from an allow-list and are checked in ``model_index.json``
+*before* diffusers sees the folder, and a folder holding Python code is refused; ``custom_pipeline``
+and remote code are never passed; pinned SHA-256 hashes are verified, and a verification is cached
+so that a multi-GB file is hashed once.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -43,7 +47,12 @@ ALLOWED_COMPONENTS = {
 #: Components we never load (passed as None), so their classes do not matter.
 SKIPPED_COMPONENTS = frozenset({"safety_checker", "feature_extractor", "image_encoder"})
 PICKLE_SUFFIXES = (".bin", ".ckpt", ".pt", ".pth", ".pkl", ".pickle")
+CODE_SUFFIXES = (".py", ".pyc", ".pyo", ".pyw")  # what diffusers' remote-code loaders would import
 WEIGHT_SUFFIX = ".safetensors"
+#: Characters that separate, or mean something in, a path on some system (Windows: ``C:\x``).
+_PATH_CHARACTERS = frozenset('/\\:*?"<>|')
+_WINDOWS_DEVICES = frozenset({"CON", "PRN", "AUX", "NUL", *(f"{d}{i}" for d in ("COM", "LPT") for i in range(1, 10))})
+_REPO_PART = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?")  # Hugging Face's repo-id rules
 
 
 @dataclass(frozen=True)
@@ -88,26 +97,50 @@ def entry_for(model: Model) -> ModelEntry:
     if isinstance(model.id, int):
         raise RecreateError(f"model code {model.id} is not in this version's registry (a newer file?)",
                             code="cannot-honour", path="model.id")
-    # An escaped name (spec R4.7): a Hugging Face repository id or a folder name under --model-dir.
-    return ModelEntry(name=model.id, repo=model.id if "/" in model.id else None, revision=None,
-                      pipeline="", scheduler=None, files={})
+    # An escaped name (R4.7, R5.3): a Hugging Face repository id or a folder name under --model-dir.
+    return ModelEntry(name=model.id, repo=check_name(model), revision=None, pipeline="", scheduler=None, files={})
+
+
+def check_name(model: Model) -> str | None:
+    """A free model name's Hugging Face repository id, or None if it is a folder name (or a code).
+
+    The file chooses this name and it becomes part of a path under each --model-dir, so it must be
+    one or two plain folder names (``NAME``, ``OWNER/NAME``): ``..``, absolute paths, ``C:\\x``,
+    backslashes and control characters are refused (``model-refused``)."""
+    name = model.id
+    if not isinstance(name, str) or name in registry():
+        return None
+    parts = name.split("/")
+    if len(parts) > 2 or not all(_plain_folder_name(part) for part in parts):
+        raise RecreateError(f"model name {name!r} is not a plain model or repository name; it could name a path "
+                            "outside the model directories", code="model-refused", path="model.id")
+    is_repo = len(parts) == 2 and all(_REPO_PART.fullmatch(p) and "--" not in p and ".." not in p for p in parts)
+    return name if is_repo else None
+
+
+def _plain_folder_name(part: str) -> bool:
+    """One folder name that stays where it is put on every system: no separator, drive or wildcard,
+    no control character, no leading or trailing dot or space (``..``, ``.git``), no device name."""
+    return (0 < len(part) <= 255 and part.isprintable() and not _PATH_CHARACTERS & set(part)
+            and part[0] not in ". " and part[-1] not in ". " and part.split(".")[0].upper() not in _WINDOWS_DEVICES)
 
 
 def locate(entry: ModelEntry, model_dirs: list[Path], allow_download: bool) -> tuple[Path, list[str]]:
-    """The folder holding the model, and where we looked. Raises ``model-not-found`` naming every place."""
+    """The folder holding the model, and where we looked. Raises ``model-not-found`` naming every place,
+    and ``model-refused`` for a folder that reaches (by a link) outside the place it was found in."""
     looked: list[str] = []
-    candidates: list[Path] = []
+    candidates: list[tuple[Path, Path]] = []  # (folder, the place it must stay inside)
     if entry.builtin:
-        candidates.append(builtin_dir(entry))
+        candidates.append((builtin_dir(entry), builtin_dir(entry)))
     for base in model_dirs:
         names = [entry.name]
         if entry.repo:
             names += [entry.repo.replace("/", "--"), entry.repo.rsplit("/", 1)[-1]]
-        candidates += [base / name for name in dict.fromkeys(names)]
-    for folder in candidates:
+        candidates += [(base / name, base) for name in dict.fromkeys(names)]
+    for folder, root in candidates:
         looked.append(str(folder))
         if (folder / "model_index.json").is_file():
-            return folder, looked
+            return _contained(folder, root), looked
     if entry.repo:
         from huggingface_hub import snapshot_download
         from huggingface_hub.constants import HF_HUB_CACHE
@@ -118,33 +151,74 @@ def locate(entry: ModelEntry, model_dirs: list[Path], allow_download: bool) -> t
         try:
             folder = snapshot_download(entry.repo, revision=entry.revision, local_files_only=True,
                                        allow_patterns=patterns)
-            return Path(folder), looked
+            return _contained(Path(folder), Path(HF_HUB_CACHE)), looked
+        except RecreateError:
+            raise
         except Exception:  # noqa: BLE001 - not cached (LocalEntryNotFoundError and friends)
             pass
         if allow_download:
             looked.append(f"download from the Hugging Face Hub ({entry.repo})")
             try:
                 folder = snapshot_download(entry.repo, revision=entry.revision, allow_patterns=patterns)
-                return Path(folder), looked
             except Exception as err:  # noqa: BLE001
                 raise RecreateError(f"model {entry.name!r} could not be downloaded: {err}",
                                     code="model-not-found") from None
+            return _contained(Path(folder), Path(HF_HUB_CACHE)), looked
     hint = "" if allow_download or not entry.repo else "; --allow-download would fetch it"
     raise RecreateError(f"model {entry.name!r} not found; looked in: {', '.join(looked) or 'nowhere'}{hint}",
                         code="model-not-found", path="model.id")
 
 
+def _contained(folder: Path, root: Path) -> Path:
+    """``folder``, once it and every file in it, links followed, are known to lie inside ``root``.
+
+    A link is how a folder found under --model-dir (or in the Hugging Face cache, whose snapshots
+    link to its blobs) could make diffusers read any file on the machine."""
+    top = root.resolve()
+    try:
+        for path in [folder, *_walk(folder)]:
+            target = path.resolve()
+            if target != top and not target.is_relative_to(top):
+                raise RecreateError(f"{path} leads to {target}, outside {root}; a model must lie inside the "
+                                    "directory it is found in", code="model-refused", path="model.id")
+    except OSError as err:
+        raise RecreateError(f"{folder} cannot be read ({err})", code="model-refused") from None
+    return folder
+
+
+def _walk(folder: Path):
+    """Every path under ``folder``, following links to folders, each real folder once (so a link loop ends)."""
+    seen, pending = set(), [folder]
+    while pending:
+        current = pending.pop()
+        real = current.resolve()
+        if real in seen:
+            continue
+        seen.add(real)
+        for path in sorted(current.iterdir()):
+            yield path
+            if path.is_dir():
+                pending.append(path)
+
+
 def check_folder(folder: Path, entry: ModelEntry) -> str:
-    """Refuse a folder that could run code or load pickle; return the pipeline class to use."""
+    """Refuse a folder that could run code or load pickle; return the pipeline class to use.
+
+    ``model_index.json`` may come from a downloaded repository, so every value is type-checked
+    before it is compared with the allow-lists."""
     try:
         index = json.loads((folder / "model_index.json").read_text("utf-8"))
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RecursionError) as err:
         raise RecreateError(f"{folder}: unreadable model_index.json ({err})", code="model-refused") from None
-    if any(p.suffix == ".py" for p in folder.iterdir()):
-        raise RecreateError(f"{folder} contains Python code; remote or custom code is never run", code="model-refused")
+    if not isinstance(index, dict):
+        raise RecreateError(f"{folder}: model_index.json is not a JSON object", code="model-refused")
+    code = next((p for p in _walk(folder) if p.suffix in CODE_SUFFIXES), None)
+    if code is not None:
+        raise RecreateError(f"{folder} contains Python code ({code.relative_to(folder)}); remote or custom code "
+                            "is never run", code="model-refused")
     declared = index.get("_class_name")
     pipeline = entry.pipeline or declared
-    if pipeline not in ALLOWED_PIPELINES:
+    if not isinstance(pipeline, str) or pipeline not in ALLOWED_PIPELINES:
         raise RecreateError(f"pipeline {pipeline!r} is not on the allow-list ({', '.join(sorted(ALLOWED_PIPELINES))})",
                             code="model-refused")
     if declared != pipeline:
@@ -154,16 +228,14 @@ def check_folder(folder: Path, entry: ModelEntry) -> str:
                 or spec == [None, None]:
             continue  # settings such as requires_safety_checker, or components that are not loaded
         library, cls = (spec + [None, None])[:2]
-        if cls not in ALLOWED_COMPONENTS.get(library, ()):
+        if not (isinstance(library, str) and isinstance(cls, str) and len(spec) == 2) \
+                or cls not in ALLOWED_COMPONENTS.get(library, ()):
             raise RecreateError(f"component {component} = {library}.{cls} is not on the allow-list",
                                 code="model-refused")
         sub = folder / component
         if sub.is_dir() and any(p.suffix in PICKLE_SUFFIXES for p in sub.iterdir()) \
                 and not any(p.suffix == WEIGHT_SUFFIX for p in sub.iterdir()):
             raise RecreateError(f"{sub} has only pickle weights; only safetensors are loaded", code="model-refused")
-        if sub.is_dir() and any(p.suffix == ".py" for p in sub.iterdir()):
-            raise RecreateError(f"{sub} contains Python code; remote or custom code is never run",
-                                code="model-refused")
     return pipeline
 
 

@@ -3,6 +3,11 @@
 The mapping follows diffusers' own A1111 table (reproducibility and ecosystem notes). A scheduler
 is always built as ``Class.from_config(model_default_config, **arguments)``, so the model's betas,
 prediction type and offsets are kept and only what the file says changes.
+
+A file's scheduler configuration (field 3) reaches the scheduler's constructor, so it is held to
+what a configuration is: keys that the class's ``__init__`` names (not ``_class_name``, not
+``self``, not ``**kwargs``), values that are JSON scalars or lists of numbers, numbers within
+``MAX_CONFIG_NUMBER`` (``num_train_timesteps=1e12`` would allocate terabytes).
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ SCHEDULERS: dict[str, tuple[str, dict]] = {
     "dpmpp_3m_sde": ("DPMSolverMultistepScheduler", {"algorithm_type": "sde-dpmsolver++", "solver_order": 3}),
     "flow_euler": ("FlowMatchEulerDiscreteScheduler", {}),
 }
+MAX_CONFIG_NUMBER = 1_000_000  # above any real scheduler setting (num_train_timesteps is 1,000)
 _SIGMA_ARGUMENTS = {"karras": "use_karras_sigmas", "exponential": "use_exponential_sigmas", "beta": "use_beta_sigmas"}
 
 
@@ -56,24 +62,53 @@ def scheduler_arguments(model: Model) -> tuple[str, dict]:
     if options.rescale_betas_zero_snr:
         arguments["rescale_betas_zero_snr"] = True
     for key, text in model.scheduler_config.items():  # field 3: JSON text of each value
-        try:
-            arguments[key] = json.loads(text)
-        except ValueError:
-            raise RecreateError(f"scheduler_config[{key!r}] is not JSON: {text!r}", code="cannot-honour",
-                                path="model.scheduler_config") from None
+        arguments[key] = _config_value(key, text)
+    return cls, arguments
+
+
+def _config_value(key: str, text: str):
+    """One scheduler_config entry, parsed and bounded; ``cannot-honour`` naming it otherwise."""
+    def refuse(why: str):
+        return RecreateError(f"scheduler_config[{key!r}] {why}", code="cannot-honour", path="model.scheduler_config")
+
+    try:
+        value = json.loads(text)
+    except (ValueError, RecursionError):
+        raise refuse(f"is not JSON: {text[:80]!r}") from None
+    for item in value if isinstance(value, list) else [value]:
+        number = isinstance(item, (int, float)) and not isinstance(item, bool)
+        if isinstance(item, (dict, list)) or isinstance(value, list) and not number:
+            raise refuse("must be a JSON scalar or a list of numbers")
+        if number and not abs(item) <= MAX_CONFIG_NUMBER:  # also refuses NaN and infinities
+            raise refuse(f"= {item} is not a finite number up to {MAX_CONFIG_NUMBER:,}")
+    return value
+
+
+def scheduler_class(model: Model):
+    """The diffusers class of a file's scheduler and its arguments, checked against the class's
+    ``__init__``: a key it does not name is refused before anything is loaded."""
+    import diffusers
+
+    cls_name, arguments = scheduler_arguments(model)
+    cls = getattr(diffusers, cls_name)
+    if cls.__module__.startswith("diffusers.utils.dummy_"):  # a placeholder: scipy or torchsde is missing
+        raise RecreateError(f"{cls_name} needs a package that is not installed (scipy or torchsde)",
+                            code="cannot-honour", path="model.scheduler")
+    parameters = inspect.signature(cls.__init__).parameters.values()  # diffusers wraps __init__: ask inspect
+    accepted = {p.name for p in parameters if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    unknown = sorted(set(arguments) - accepted)
+    if unknown:
+        raise RecreateError(f"{cls_name} has no option(s) {', '.join(unknown)}", code="cannot-honour",
+                            path="model.scheduler_config" if set(unknown) & set(model.scheduler_config)
+                            else "model.scheduler_options")
     return cls, arguments
 
 
 def build(model: Model, base_config: dict):
     """A diffusers scheduler for ``model``, from the model's default configuration."""
-    import diffusers
-
-    cls_name, arguments = scheduler_arguments(model)
-    cls = getattr(diffusers, cls_name)
-    accepted = set(inspect.signature(cls.__init__).parameters)  # diffusers wraps __init__: ask inspect
-    unknown = sorted(set(arguments) - accepted)
-    if unknown:
-        raise RecreateError(f"{cls_name} has no option(s) {', '.join(unknown)}", code="cannot-honour",
-                            path="model.scheduler_options")
-    return cls.from_config(base_config, **arguments)
-
+    cls, arguments = scheduler_class(model)
+    try:
+        return cls.from_config(base_config, **arguments)
+    except Exception as err:  # noqa: BLE001 - diffusers refuses bad values with many kinds of error
+        raise RecreateError(f"{cls.__name__} refuses the file's options: {type(err).__name__}: {err}",
+                            code="cannot-honour", path="model.scheduler_config") from None

@@ -1,0 +1,48 @@
+"""What a file may make the recreator spend or touch, decided from the file alone, before torch is imported.
+
+The spec's limits (section 8, R5.4, 6.7) bound what a *reader* accepts: sides up to 16,384 pixels,
+10,000 steps, 65,535 threads. Running a diffusion model at those values would take hours and more
+memory than most machines have, so the recreator has its own, smaller ``Budget``, which the user
+(not the file) may raise: ``aigif recreate --max-pixels/--max-steps/--max-threads``. Everything
+here is cheap, so a refusal costs milliseconds and loads nothing (reproducibility notes §5,
+"validate all numeric fields ... before touching torch").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .._errors import RecreateError
+from .._model import AigifFile
+from . import _models
+
+
+@dataclass(frozen=True)
+class Budget:
+    """The most one recreation may ask for; raise a value to recreate a larger file."""
+
+    max_pixels: int = 2048 * 2048  # width x height; SDXL and Flux sizes fit, 16,384^2 does not
+    max_steps: int = 1000
+    max_threads: int = 256  # field 8 is replayed with torch.set_num_threads (R6.7 allows 65,535)
+
+    def check(self, obj: AigifFile) -> None:
+        """Refuse (``limit-exceeded``) a file beyond this budget, naming the option that raises it."""
+        data, threads = obj.data, obj.platform.threads
+        pixels = data.width * data.height
+        if pixels > self.max_pixels:
+            raise RecreateError(f"{data.width}x{data.height} is {pixels:,} pixels, over the recreation budget of "
+                                f"{self.max_pixels:,} (--max-pixels raises it)", code="limit-exceeded", path="data")
+        if data.steps > self.max_steps:
+            raise RecreateError(f"{data.steps:,} steps is over the recreation budget of {self.max_steps:,} "
+                                "(--max-steps raises it)", code="limit-exceeded", path="data.steps")
+        if threads is not None and threads > self.max_threads:
+            raise RecreateError(f"{threads:,} threads is over the recreation budget of {self.max_threads:,} "
+                                "(--max-threads raises it)", code="limit-exceeded", path="platform.threads")
+
+
+def screen(obj: AigifFile, budget: Budget = Budget()) -> None:
+    """The refusals that need neither torch nor a model, and that stored pixels do not excuse: a
+    file over ``budget`` (``limit-exceeded``) or naming its model by a path (``model-refused``).
+    ``recreate`` runs this first; what cannot be honoured is decided later, by ``preflight``."""
+    budget.check(obj)
+    _models.check_name(obj.model)
