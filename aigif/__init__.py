@@ -26,14 +26,24 @@ def _recreation():
     return _recreate
 
 
-def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool = False, force: bool = False):
+def _budget(recreation, limits: dict):
+    """The recreation budget with the ``max_pixels``, ``max_steps``, ``max_threads`` given (others default)."""
+    return recreation.Budget(**{name: value for name, value in limits.items() if value is not None})
+
+
+def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool = False, force: bool = False,
+             max_pixels: int | None = None, max_steps: int | None = None, max_threads: int | None = None):
     """Recreate the image of an AIGIF file (a path, bytes or an ``AigifFile``) as a ``PIL.Image``.
 
     The report — whether the platform check expects bit-exactness, whether a stored pixel digest
-    matched, whether the weights were verified — is in ``image.info["aigif"]``. Imports torch.
+    matched, whether the weights were verified — is in ``image.info["aigif"]``. A file beyond the
+    recreation budget (by default 2048 x 2048 pixels, 1,000 steps, 256 threads; the ``max_*``
+    options raise it) is refused before torch is imported. Imports torch.
     """
-    result = _recreation().recreate(source, device=device, model_dirs=model_dirs, allow_download=allow_download,
-                                    force=force)
+    recreation = _recreation()
+    result = recreation.recreate(source, device=device, model_dirs=model_dirs, allow_download=allow_download,
+                                 force=force, budget=_budget(recreation, {
+                                     "max_pixels": max_pixels, "max_steps": max_steps, "max_threads": max_threads}))
     result.image.info["aigif"] = result.report()
     return result.image
 
@@ -44,9 +54,12 @@ def save(path, *, prompt: str, **options):
     Options: ``model`` (default ``"aigif-tiny-sd"``), ``negative_prompt``, ``width``, ``height``,
     ``seed`` (random and recorded if omitted), ``steps``, ``guidance_scale``, ``scheduler``,
     ``scheduler_options``, ``dtype``, ``device``, ``save_pixels``, ``pixel_digest``, ``image_path``,
-    ``model_dirs``, ``allow_download``, ``overwrite``. Imports torch.
+    ``model_dirs``, ``allow_download``, ``overwrite``, and the recreation budget ``max_pixels``,
+    ``max_steps``, ``max_threads`` (as for ``recreate``). Imports torch.
     """
-    return _recreation().save(path, prompt=prompt, **options)
+    recreation = _recreation()
+    limits = {name: options.pop(name, None) for name in ("max_pixels", "max_steps", "max_threads")}
+    return recreation.save(path, prompt=prompt, budget=_budget(recreation, limits), **options)
 
 
 def import_image(path, *, keep_pixels: bool = False):
@@ -63,10 +76,14 @@ def import_image(path, *, keep_pixels: bool = False):
 
 
 def verify(source, image, *, device: str = "cpu", model_dirs=(), allow_download: bool = False,
-           force: bool = False) -> dict:
+           force: bool = False, max_pixels: int | None = None, max_steps: int | None = None,
+           max_threads: int | None = None) -> dict:
     """Recreate ``source`` and compare it with ``image`` (a path or ``PIL.Image``). Imports torch."""
-    result, comparison = _recreation().verify(source, image, device=device, model_dirs=model_dirs,
-                                              allow_download=allow_download, force=force)
+    recreation = _recreation()
+    result, comparison = recreation.verify(source, image, device=device, model_dirs=model_dirs,
+                                           allow_download=allow_download, force=force, budget=_budget(recreation, {
+                                               "max_pixels": max_pixels, "max_steps": max_steps,
+                                               "max_threads": max_threads}))
     return {**comparison.to_json(), "recreation": result.report()}
 
 __all__ = [

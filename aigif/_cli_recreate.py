@@ -16,8 +16,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ._errors import AigifError, FileError, UsageError
-from ._io import read, write_bytes_atomic
+from ._errors import AigifError, UsageError
+from ._cli_output import refuse_existing, write_output
+from ._io import read
 
 #: The recreation budget's options (``aigif._recreate._safety.Budget``; defaults checked by the tests).
 MAX_PIXELS_HELP = "Refuse images over N pixels, width x height (default 4,194,304 = 2048x2048)."
@@ -77,6 +78,9 @@ def register(app: typer.Typer, plain) -> None:
             raise UsageError("--karras contradicts --sigmas", code="invalid-value")
         options = SchedulerOptions(sigmas="karras" if karras else (sigmas or "default"),
                                    timestep_spacing=timestep_spacing or "default")
+        for target in (output, image):  # before the work (the library refuses again at the move)
+            if target is not None:
+                refuse_existing(target, force)
         started = time.perf_counter()
         recreation = aigif._recreation()
         with _status(f"generating with {model}"):
@@ -124,8 +128,7 @@ def register(app: typer.Typer, plain) -> None:
         engine = None  # made (importing torch) for the first file that passes the screening
         targets = [output if output else (out_dir or Path(name).parent) / (Path(name).stem + ".png") for name in files]
         for target in targets:
-            if target.exists() and not force:
-                raise FileError(f"{target} exists and is not overwritten (use --force)", code="exists")
+            refuse_existing(target, force)
         console = Console(highlight=False, stderr=as_json, soft_wrap=True)
         errors = Console(stderr=True, highlight=False, soft_wrap=True)
         rows, failures = [], 0
@@ -142,7 +145,7 @@ def register(app: typer.Typer, plain) -> None:
                     engine = engine or recreation.Engine(device=device, model_dirs=list(model_dir),
                                                          allow_download=allow_download)
                     result = recreation.recreate(obj, force=force, engine=engine, announce=announce, budget=budget)
-                    write_bytes_atomic(target, recreation._engine.encode_png(result.image), overwrite=force)
+                    write_output(target, recreation._engine.encode_png(result.image), force)
                 except AigifError as error:
                     failures += 1
                     rows.append({"file": name, "ok": False, "error": error.code, "message": error.message})

@@ -72,7 +72,8 @@ SOURCE_CODES = (
 RECREATE_CODES = (
     "missing-dependency",  # torch/diffusers are not installed (the 'recreate' extra)
     "model-not-found",  # the model is in none of the places looked
-    "model-refused",  # pickle weights, a pipeline or component outside the allow-list, remote code
+    "model-refused",  # pickle weights, a pipeline or component outside the allow-list, remote code,
+    #                   a model name that is a path, a model folder that links outside its directory
     "hash-mismatch",  # a weight file's SHA-256 differs from the pinned one
     "cannot-honour",  # a model, scheduler, dtype, device or option this machine cannot reproduce
     "limit-exceeded",  # a size or step count beyond what recreation accepts

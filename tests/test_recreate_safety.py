@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 torch = pytest.importorskip("torch")
 diffusers = pytest.importorskip("diffusers")
@@ -551,6 +552,21 @@ def test_a_raised_budget_lets_the_file_through(monkeypatch):
         R.recreate(big)
     with pytest.raises(pytest.fail.Exception, match="loading"):
         R.recreate(big, budget=Budget(max_pixels=4096 * 4096))
+
+
+def test_the_public_functions_take_the_budget_options(monkeypatch):
+    """``aigif.recreate``/``verify``/``save`` raise the budget with ``max_pixels``/``max_steps``/``max_threads``."""
+    monkeypatch.setattr(_engine.Engine, "_load", lambda self, model: pytest.fail("loading (as expected)"))
+    monkeypatch.setattr(R, "Engine", _engine.Engine)
+    long = _file(steps=1500)
+    with raises_code("limit-exceeded", RecreateError):
+        aigif.recreate(long)
+    with pytest.raises(pytest.fail.Exception, match="loading"):
+        aigif.recreate(long, max_steps=1500)
+    with pytest.raises(pytest.fail.Exception, match="loading"):
+        aigif.verify(long, Image.new("RGB", (64, 64)), max_steps=2000)
+    with raises_code("limit-exceeded", RecreateError):
+        aigif.save(None, prompt="x", seed=1, steps=4, width=4096, height=4096, max_pixels=4096 * 2048)
 
 
 def test_save_keeps_to_the_budget_and_writes_nothing(tmp_path, monkeypatch):

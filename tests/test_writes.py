@@ -456,7 +456,7 @@ def test_save_refuses_to_overwrite_without_force(tmp_path):
     before = snapshot(target)
     again = _aigif(tmp_path, *save, "--prompt", "a cat", "--seed", "2")
     assert again.returncode == 1 and "Traceback" not in again.stderr
-    assert again.stderr.splitlines() == ["aigif: error: s.aigif exists and is not overwritten [exists]"]
+    assert again.stderr.splitlines() == ["aigif: error: s.aigif exists and is not overwritten (use --force) [exists]"]
     assert snapshot(target) == before
     assert _aigif(tmp_path, *save, "--prompt", "a cat", "--seed", "2", "--force").returncode == 0
     assert aigif.read(target).data.seed == 2 and snapshot(target)[2] != before[2]
@@ -562,3 +562,22 @@ def test_a_writer_arriving_at_the_last_moment_does_not_win_too(tmp_path, monkeyp
     assert sorted(outcomes.values()) == ["exists", "won"], outcomes
     winner = next(who for who, outcome in outcomes.items() if outcome == "won")
     assert target.read_bytes() == payload(winner) and names(tmp_path) == ["race.bin"]
+
+
+@pytest.mark.slow
+def test_save_takes_its_file_back_when_the_image_cannot_be_written(tmp_path, monkeypatch):
+    """``aigif.save`` writes two files; if the second (the PNG) fails, the first is removed, so that
+    nothing is written unless everything succeeded."""
+    recreation = aigif._recreation()
+    real = recreation.write_bytes_atomic
+
+    def fail_for_png(path, data, **options):
+        if str(path).endswith(".png"):
+            raise aigif.FileError("disk full (simulated)", code="io-error")
+        return real(path, data, **options)
+
+    monkeypatch.setattr(recreation, "write_bytes_atomic", fail_for_png)
+    out, png = tmp_path / "s.aigif", tmp_path / "s.png"
+    with raises_code("io-error", aigif.FileError):
+        aigif.save(out, prompt="a fox", seed=1, steps=2, width=64, height=64, image_path=png)
+    assert sorted(os.listdir(tmp_path)) == []

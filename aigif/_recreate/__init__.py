@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
+import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -145,7 +146,7 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
     from . import _engine
 
     for target in (path, image_path):
-        if target is not None and not overwrite and Path(target).exists():
+        if target is not None and not overwrite and os.path.lexists(target):
             raise FileError(f"{target} exists and is not overwritten", code="exists")
     engine = engine or _new_engine(device=device, model_dirs=[Path(d) for d in model_dirs],
                                    allow_download=allow_download)
@@ -168,11 +169,15 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
         draft, platform=used, compression=Compression(pixel_compressor=codec),
         payload=Payload(pixels=pixels, pixel_digest=_engine.pixel_digest(image) if pixel_digest else None))
     data = dumps(obj)
-    png = _engine.encode_png(image) if image_path is not None else None
-    if image_path is not None:
-        write_bytes_atomic(image_path, png, overwrite=overwrite)
-    if path is not None:
+    if path is not None:  # the AIGIF file first: if the PNG then fails, the file is taken back
         write_bytes_atomic(path, data, overwrite=overwrite)
+    if image_path is not None:
+        try:
+            write_bytes_atomic(image_path, _engine.encode_png(image), overwrite=overwrite)
+        except BaseException:
+            if path is not None and not overwrite:  # ours alone (we would not have replaced another)
+                Path(path).unlink(missing_ok=True)
+            raise
     return obj, image
 
 
