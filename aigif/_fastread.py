@@ -267,11 +267,11 @@ _DEVICE_ARCH, _DTYPE_SCHEDULER = _nibble_table("device", "arch"), _nibble_table(
 _GPU, _CUDA, _MODEL = _exp_table("gpu"), _exp_table("cuda"), _exp_table("model")
 #: Zigzag decimal heads already proven canonical (R4.4) -> their value: guidance scales repeat.
 _DECIMALS: dict[int, float] = {}
-MODEL_NAMES = NAMES["model"]
+_MODEL_NAMES = NAMES["model"]
 
 
 def _uvarint_at(data: bytes, pos: int, end: int) -> tuple[int, int]:
-    """R4.1 for the lengths and numbers of the core: one and two bytes inline, longer ones by ``_Reader``."""
+    """R4.1 for the lengths and numbers of the core, as a function (no ``_Reader``): the hot path."""
     byte = data[pos]
     if byte < 0x80:
         return byte, pos + 1
@@ -342,7 +342,7 @@ def parse(data: bytes) -> AigifFile:
             start = r.pos + 2
             r.pos = start + data[start - 1]
             model_id = data[start:r.pos].decode("utf-8")
-            if r.pos > end or not model_id or model_id in MODEL_NAMES:
+            if r.pos > end or not model_id or model_id in _MODEL_NAMES:
                 raise Reject
         else:
             model_id = _coded_exp(r, "model")
