@@ -176,7 +176,7 @@ def test_size_table_on_synthetic_records():
 
 @pytest.mark.parametrize("compressor", ["none", "zlib", "zstd", "zstd-dict"])
 def test_aigif_parts_add_up_and_find_the_text_block(compressor):
-    record = {"prompt": "masterpiece, best quality, 1girl, solo, long hair", "negative_prompt": "lowres, bad anatomy",
+    record = {"prompt": "masterpiece, best quality, 1girl, solo, long hair", "negative_prompt": "lowres, bad anatomy, grainy sky",
               "seed": 123456789, "steps": 28, "cfg": 7, "width": 512, "height": 768, "model": "someMix_v2"}
     obj = formats.to_aigif(record)
     obj = aigif.AigifFile(**{**obj.__dict__, "compression": aigif.Compression(text_compressor=compressor),

@@ -14,7 +14,7 @@ TABLE = ({"masterpiece": 6, "1girl": 3, "solo": 1}, {"lowres": 8, "bad hands": 2
 RECORDS = [
     {"prompt": "masterpiece, 1girl, solo, a castle on a hill at dusk", "negative_prompt": "lowres, bad hands",
      "seed": 42, "steps": 20, "cfg": 7, "width": 512, "height": 512, "model": "someMix_v3"},
-    {"prompt": "masterpiece, 1girl", "negative_prompt": "lowres", "seed": 7, "steps": 30, "cfg": 5.5,
+    {"prompt": "masterpiece, 1girl", "negative_prompt": "lowres, grainy film", "seed": 7, "steps": 30, "cfg": 5.5,
      "width": 832, "height": 1216, "model": None},
     {"prompt": "", "negative_prompt": "", "seed": 1, "steps": 4, "cfg": 1, "width": 64, "height": 64},
 ]
