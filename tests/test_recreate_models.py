@@ -216,13 +216,13 @@ def test_verification_cache_is_written_reused_and_invalidated(pinned, tmp_path, 
     file's mtime changes it is hashed again (and only it)."""
     folder, entry = pinned
     calls = []
-    original = _models._sha256
+    original = _models.sha256_of
 
     def counting(path):
         calls.append(Path(path).name)
         return original(path)
 
-    monkeypatch.setattr(_models, "_sha256", counting)
+    monkeypatch.setattr(_models, "sha256_of", counting)
     assert _models.verify(folder, entry) == "verified"
     assert len(calls) == len(entry.files)
     cache_file = tmp_path / "aigif-cache" / "verified-sha256.json"

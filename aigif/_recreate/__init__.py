@@ -102,7 +102,7 @@ def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool
     engine = engine or _new_engine(device=device, model_dirs=[Path(d) for d in model_dirs],
                                    allow_download=allow_download)
     try:
-        notes = _engine.preflight(obj, engine.device, force, budget)
+        notes = _engine.preflight(obj, engine.device, force)
         loaded = engine.load(obj.model)
     except RecreateError as error:
         if obj.payload.pixels is not None and error.code in ("model-not-found", "cannot-honour"):
@@ -148,8 +148,6 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
     for target in (path, image_path):
         if target is not None and not overwrite and os.path.lexists(target):
             raise FileError(f"{target} exists and is not overwritten", code="exists")
-    engine = engine or _new_engine(device=device, model_dirs=[Path(d) for d in model_dirs],
-                                   allow_download=allow_download)
     entry = _models.entry_for(Model(id=model))
     draft = AigifFile(
         platform=Platform(threads=torch.get_num_threads()),
@@ -160,7 +158,10 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
                   steps=steps, guidance_scale=guidance_scale),
     )
     dumps(draft)  # every value is checked (and refused with a UsageError) before anything runs
-    _engine.preflight(draft, engine.device, force=False, budget=budget)
+    screen(draft, budget)
+    engine = engine or _new_engine(device=device, model_dirs=[Path(d) for d in model_dirs],
+                                   allow_download=allow_download)
+    _engine.preflight(draft, engine.device, force=False)
     image, used = engine.generate(draft)
     codec, pixels = "none", None
     if save_pixels:  # True: the smallest lossless codec; or a codec's name. Decoded again and compared.

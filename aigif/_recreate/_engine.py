@@ -21,7 +21,6 @@ from .. import _pixels
 from .._errors import RecreateError, UsageError
 from .._model import AigifFile, Model
 from . import _models, _platform, _schedulers
-from ._safety import Budget, screen
 
 # Read by diffusers when it is first imported, which is after this module (notes §5: "disables remote
 # code globally"); a user's own setting is kept. Recreation never asks for remote code either way.
@@ -59,10 +58,10 @@ def deterministic(threads: int | None):
 pixel_digest = _pixels.digest  # spec field 20: SHA-256 over 8-bit RGB (R6.6)
 
 
-def preflight(obj: AigifFile, device: str, force: bool, budget: Budget = Budget()) -> list[str]:
-    """Everything that can be refused without loading a model. Returns notes for forced items."""
+def preflight(obj: AigifFile, device: str, force: bool) -> list[str]:
+    """Everything else that can be refused without loading a model (after ``_safety.screen``, which
+    needs no torch). Returns notes for forced items."""
     data, model = obj.data, obj.model
-    screen(obj, budget)  # over budget, or a model named by a path: refused whatever else
     for side, value in (("width", data.width), ("height", data.height)):
         if value < 8 or value % 8:
             raise RecreateError(f"{data.width}x{data.height} is not a multiple of 8, which diffusion models need",

@@ -21,7 +21,6 @@ fidelity matrix (``tools/fidelity_matrix.py``).
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
 import os
@@ -36,7 +35,7 @@ from .._errors import AigifError, FileError, RecreateError, UsageError
 from .._io import read, write_bytes_atomic
 from .._json import to_json
 from .._model import AigifFile
-from . import _engine, _platform
+from . import _engine, _models, _platform
 from ._metrics import Comparison, as_array, compare
 
 FORMAT = "aigif-recreate-conformance"
@@ -76,14 +75,6 @@ class Suite:
     cases: tuple[Case, ...]
     reference_platform: dict
     manifest: dict
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _bad(message: str, path: str | None = None) -> UsageError:
@@ -155,7 +146,7 @@ def _check_case(case: Case) -> None:
     for path, expected in ((case.file, case.file_sha256), (case.image, case.image_sha256)):
         if not path.is_file():
             raise FileError(f"{path} is listed in the manifest but missing", code="not-found")
-        actual = sha256_file(path)
+        actual = _models.sha256_of(path)
         if actual != expected:
             raise FileError(f"{path}: its SHA-256 ({actual[:16]}…) is not the manifest's ({expected[:16]}…): the "
                             "file was changed or damaged; restore it (or regenerate the suite with "

@@ -249,12 +249,10 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in blocks (a weight file may be many GB)."""
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def file_sha256(path: Path) -> str:
@@ -269,7 +267,7 @@ def file_sha256(path: Path) -> str:
         cache = {}
     if key in cache:
         return cache[key]
-    value = _sha256(Path(real))
+    value = sha256_of(Path(real))
     cache[key] = value
     try:
         from .._io import write_bytes_atomic
