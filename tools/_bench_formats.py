@@ -356,7 +356,7 @@ def aigif_parts(data: bytes) -> dict[str, int]:
     stored = r.uvarint()
     length_end = r.pos
     raw = r.take(stored)
-    codec = (data[9] & 7) << 1 | data[10] >> 7
+    codec = f._OPTIONS[data[9] << 8 | data[10]][2]  # the text compressor (5.1)
     header = {0: 0, 1: 6}.get(codec) if codec in (0, 1) else zstandard.frame_header_size(raw) + 3
     header = min(header, stored)
     text_end = r.pos

@@ -56,6 +56,8 @@ from pathlib import Path
 
 import zstandard
 
+from spec_encoder import text_content  # R5.5 content: two strings
+
 ROOT = Path(__file__).resolve().parent.parent
 PHRASES = ROOT.parent / "shared" / "data" / "prompt-phrases.tsv"
 OUT = ROOT / "aigif" / "dictionaries" / "prompts-v1.zdict"
@@ -115,21 +117,6 @@ def read_phrases(path: Path = PHRASES) -> tuple[int, list[Phrase]]:
     if records is None:
         raise SystemExit(f"{path}: no '# ... over N real ... records' header line")
     return records, phrases
-
-
-def _uvarint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        low, value = value & 0x7F, value >> 7
-        out.append(low | 0x80 if value else low)
-        if not value:
-            return bytes(out)
-
-
-def text_content(prompt: str, negative: str) -> bytes:
-    """R5.5 content: two strings (uvarint length + UTF-8), as tools/spec_encoder.py lays them out."""
-    p, n = prompt.encode("utf-8"), negative.encode("utf-8")
-    return _uvarint(len(p)) + p + _uvarint(len(n)) + n
 
 
 class _BernoulliField:

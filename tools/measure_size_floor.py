@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT))
 
 import _bench_formats as formats  # noqa: E402
+from spec_encoder import string, text_content  # noqa: E402
 
 import aigif  # noqa: E402
 from aigif import _dictionaries  # noqa: E402
@@ -109,7 +110,7 @@ def measure(records: list[dict], table: tuple[dict[str, int], dict[str, int]]) -
         rows["paper"].append(len(formats.paper_layout(record).data))
         stored = parts["text block: stream header"] + parts["text block: compressed text"]
         rows["text_block"].append(stored)
-        plain = _content(obj.data.prompt, obj.data.negative_prompt)
+        plain = text_content(obj.data.prompt, obj.data.negative_prompt)
         if content[0] == "zstd-dict":
             frame = magicless.compress(plain)
             assert decompressor.decompress(frame) == plain
@@ -118,9 +119,10 @@ def measure(records: list[dict], table: tuple[dict[str, int], dict[str, int]]) -
         else:
             rows["magicless"].append(stored)
             rows["magicless_no_id"].append(stored)
-        name = obj.model.id if isinstance(obj.model.id, str) and obj.model.id not in aigif_models() else None
+        mapped = formats.map_record(record)
+        name = None if mapped.model_known else mapped.model
         if name is not None and content[0] == "zstd-dict":
-            together = len(shipped.compress(plain + _uvarint(len(name.encode())) + name.encode()))
+            together = len(shipped.compress(plain + string(name)))
             saving = (len(content[3]) + 1 + len(name.encode())) - together  # name and its length byte
             rows["model_in_text_saving"].append(saving)
         else:
@@ -148,26 +150,6 @@ def measure(records: list[dict], table: tuple[dict[str, int], dict[str, int]]) -
     return {"records": len(records), "escape_rate": escape_rate, "mean": mean,
             "projected_file_mean": projected, "ratio_to_paper": {k: v / paper for k, v in projected.items()},
             "target": 0.5, "paper_mean": paper}
-
-
-def aigif_models() -> frozenset[str]:
-    from aigif._registry import REGISTRIES
-
-    return frozenset(REGISTRIES["model"].codes)
-
-
-def _uvarint(value: int) -> bytes:
-    out = bytearray()
-    while value >= 0x80:
-        out.append(value & 0x7F | 0x80)
-        value >>= 7
-    out.append(value)
-    return bytes(out)
-
-
-def _content(prompt: str, negative: str) -> bytes:
-    a, b = prompt.encode("utf-8"), negative.encode("utf-8")
-    return _uvarint(len(a)) + a + _uvarint(len(b)) + b
 
 
 def main(argv: list[str] | None = None) -> int:
