@@ -54,8 +54,12 @@ def save(path, *, prompt: str, **options):
     Options: ``model`` (default ``"aigif-tiny-sd"``), ``negative_prompt``, ``width``, ``height``,
     ``seed`` (random and recorded if omitted), ``steps``, ``guidance_scale``, ``scheduler``,
     ``scheduler_options``, ``dtype``, ``device``, ``save_pixels``, ``pixel_digest``, ``image_path``,
-    ``model_dirs``, ``allow_download``, ``overwrite``, and the recreation budget ``max_pixels``,
-    ``max_steps``, ``max_threads`` (as for ``recreate``). Imports torch.
+    ``model_dirs``, ``allow_download``, ``overwrite``, ``determinism`` (``"portable"``, the default on
+    the CPU: the same pixels on any x86-64 CPU with AVX2 at any thread count; or ``"native"``: the
+    fastest kernels, bit-exact on the same CPU model only), and the recreation budget
+    ``max_pixels``, ``max_steps``, ``max_threads`` (as for ``recreate``). Imports torch, after
+    setting up the profile; called after the application used torch itself, it applies the profile
+    as far as it can and the file records the one that held.
     """
     recreation = _recreation()
     limits = {name: options.pop(name, None) for name in ("max_pixels", "max_steps", "max_threads")}

@@ -25,6 +25,7 @@ FIELD_HOME = {
     "guidance_rescale": "data", "pixels": "payload", "pixel_digest": "payload",
     "model_payload": ("payload", "model"), "source_tool": ("source", "tool"),
     "source_version": ("source", "version"), "faithfulness": "source", "source_metadata": ("source", "metadata"),
+    "cpu_vendor": "platform", "cpu_model": "platform", "determinism_profile": "platform",
 }
 
 

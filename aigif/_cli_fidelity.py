@@ -127,18 +127,27 @@ def _print(console: Console, plain, report) -> None:
         pass
     table = Table(title=plain(f"recreation conformance: {shown} on this platform ({where})"),
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column, justify in (("file", "left"), ("scheduler", "left"), ("size", "left"), ("result", "left"),
+    for column, justify in (("file", "left"), ("scheduler", "left"), ("size", "left"), ("predicted", "left"),
+                            ("result", "left"),
                             ("MS-SSIM", "right"), ("max diff", "right"), ("changed", "right"), ("seconds", "right")):
         table.add_column(column, justify=justify, no_wrap=True)
     for row in report.rows:
         failed = bool(row.get("error"))
         table.add_row(plain(row["file"]), plain(row["scheduler"]), f"{row['width']}x{row['height']}",
-                      plain(describe(row)),
+                      plain(row.get("expectation", "")), plain(describe(row)),
                       "" if failed or row["identical"] else format_ms_ssim(row["ms_ssim"]),
                       "" if failed else str(row["max_abs_diff"]),
                       "" if failed else f"{row['changed_subpixels']:,}", f"{row['seconds']:.2f}")
     console.print(table)
     total = len(report.rows)
+    environment = report.environment
+    console.print(plain(f"this machine: {environment.get('cpu_vendor') or 'unknown vendor'}, "
+                        f"{environment.get('cpu_model') or 'unknown model'}, {environment.get('isa') or 'unknown ISA'}; "
+                        f"kernels {environment.get('kernels')}, determinism {platform.get('determinism_profile')}"))
+    wrong = [row["file"] for row in report.rows if row.get("prediction_held") is False]
+    if wrong:
+        console.print(plain(f"the platform check's prediction did not hold for {len(wrong)} file(s): "
+                            f"{', '.join(wrong)}"))
     reference = report.suite.reference_platform
     ref = f"torch {reference.get('torch')}, {reference.get('device')}, {_threads(reference.get('threads'))}"
     if report.errors:

@@ -24,6 +24,8 @@ from ._io import read
 MAX_PIXELS_HELP = "Refuse images over N pixels, width x height (default 4,194,304 = 2048x2048)."
 MAX_STEPS_HELP = "Refuse files with over N steps (default 1,000)."
 MAX_THREADS_HELP = "Refuse files recorded with over N threads (default 256)."
+DETERMINISM_HELP = ("portable (default on the CPU): the same pixels on any x86-64 CPU with AVX2, at any thread count; "
+                    "native: the fastest kernels, bit-exact on the same CPU model and thread count only.")
 SCHEDULER_HELP = ("ddim, pndm, lms, euler, euler_a, heun, dpmpp_2m, dpmpp_2m_sde, dpmpp_sde, dpm2, dpm2_a, unipc, "
                   "deis, lcm, tcd (default: the model's own)")
 
@@ -48,6 +50,7 @@ def register(app: typer.Typer, plain) -> None:
         timestep_spacing: Optional[str] = typer.Option(None, "--timestep-spacing", help="leading, linspace or trailing."),
         dtype: str = typer.Option("float32", "--dtype", help="float32, float16 or bfloat16."),
         device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or mps."),
+        determinism: str = typer.Option("portable", "--determinism", metavar="PROFILE", help=DETERMINISM_HELP),
         image: Optional[Path] = typer.Option(None, "--image", help="Also write the image as PNG."),
         save_pixels: bool = typer.Option(False, "--save-pixels",
                                          help="Embed the pixels losslessly (the smallest of PNG, WebP, JPEG XL)."),
@@ -83,18 +86,22 @@ def register(app: typer.Typer, plain) -> None:
                 refuse_existing(target, force)
         started = time.perf_counter()
         recreation = aigif._recreation()
+        profile = recreation._determinism.for_save(determinism, device)  # an unknown name is refused here
         with _status(f"generating with {model}"):
             obj, picture = recreation.save(
                 output, prompt=prompt, model=model, negative_prompt=negative_prompt, width=width, height=height,
                 seed=seed, steps=steps, guidance_scale=guidance, scheduler=scheduler, scheduler_options=options,
                 dtype=dtype, device=device, save_pixels=(pixel_codec or True) if save_pixels else False,
                 pixel_digest=pixel_digest, image_path=image, model_dirs=model_dir, allow_download=allow_download,
-                overwrite=force, budget=_budget(recreation, max_pixels, max_steps, max_threads))
+                overwrite=force, budget=_budget(recreation, max_pixels, max_steps, max_threads),
+                determinism=profile)
+        applied = recreation._determinism.apply(profile)
         size = Path(output).stat().st_size
         raw = obj.data.width * obj.data.height * 3
         png = len(recreation._engine.encode_png(picture))
         summary = {"file": output, "aigif_bytes": size, "raw_pixel_bytes": raw, "png_bytes": png,
                    "seed": obj.data.seed, "model": obj.model.id, "scheduler": obj.model.scheduler,
+                   "determinism": obj.platform.determinism_profile, "determinism_reasons": list(applied.reasons),
                    "seconds": round(time.perf_counter() - started, 3), "image": str(image) if image else None}
         if as_json:
             sys.stdout.write(json.dumps(summary) + "\n")
@@ -104,6 +111,7 @@ def register(app: typer.Typer, plain) -> None:
                             f"(raw pixels {raw:,} bytes, PNG {png:,} bytes; 1/{raw // max(size, 1):,} of the pixels)"))
         console.print(plain(f"seed {obj.data.seed}, {obj.model.scheduler}, {obj.data.steps} steps, "
                             f"{summary['seconds']:.1f} s" + (f"; image {image}" if image else "")))
+        console.print(plain(applied.summary))
 
     @app.command()
     def recreate(
@@ -142,6 +150,7 @@ def register(app: typer.Typer, plain) -> None:
                 try:
                     obj = read(name)
                     recreation.screen(obj, budget)  # unsafe or over budget: refused before torch is imported
+                    recreation.prepare_for(obj, device)  # the file's determinism profile, before torch
                     engine = engine or recreation.Engine(device=device, model_dirs=list(model_dir),
                                                          allow_download=allow_download)
                     result = recreation.recreate(obj, force=force, engine=engine, announce=announce, budget=budget)
@@ -215,6 +224,8 @@ def _status(text: str):
 
 
 def _describe(console: Console, plain, name: str, target: Path, result) -> None:
+    if result.determinism is not None:
+        console.print(plain(result.determinism.summary))
     if result.weights:
         console.print(plain(f"weights: {result.weights}"))
     for note in result.notes:

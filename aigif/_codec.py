@@ -83,8 +83,8 @@ def _field_value(name: str | int, value):
     if name == "adapters":
         return tuple(Adapter(name=a.ref.name, kind=_coded("adapter_kind", a.kind, a.kind_name),
                              hash=hash_text(a.ref.hash.kind, a.ref.hash.digest), weight=a.weight) for a in value)
-    if name == "rng":
-        return _coded("rng", value.code, value.name)
+    if name in ("rng", "determinism_profile"):
+        return _coded(name, value.code, value.name)
     if name in ("model_hash", "pixel_digest"):
         return hash_text(value.hash.kind, value.hash.digest)
     if name == "faithfulness":
@@ -185,6 +185,10 @@ def _fields(obj: AigifFile) -> list[dict]:
             raise Violation("invalid-value", f"unknown determinism flag(s) {sorted(unknown)}", "platform.determinism")
         determinism = sum(1 << bit for bit, name in enumerate(S.DETERMINISM_FLAGS) if name in plat.determinism)
     rng_code, rng_name = _code("rng", dat.rng, "data.rng")
+    profile = None
+    if plat.determinism_profile is not None:
+        code, name = _code("determinism_profile", plat.determinism_profile, "platform.determinism_profile")
+        profile = dict(code=code, name=name)
     values = {
         "scheduler_options": option_bits or None,
         "torch": plat.torch,
@@ -210,6 +214,9 @@ def _fields(obj: AigifFile) -> list[dict]:
         "source_version": obj.source.version,
         "faithfulness": _faithfulness(obj),
         "source_metadata": _source_metadata(obj),
+        "cpu_vendor": plat.cpu_vendor,
+        "cpu_model": plat.cpu_model,
+        "determinism_profile": profile,
     }
     fields = [dict(tag=S.FIELD_TAGS[name], value=value) for name, value in values.items() if value is not None]
     for ext in obj.extensions:

@@ -165,7 +165,7 @@ def _coded_exp(r: _Reader, registry: str):
 
 def _field(r: _Reader, name: str):
     """One known field's value (R6.7), from a reader bounded to the field's length."""
-    if name in ("torch", "diffusers", "cpu_capability", "attention"):
+    if name in ("torch", "diffusers", "cpu_capability", "attention", "cpu_vendor", "cpu_model"):
         return r.string(nonempty=True)
     if name == "scheduler_options":
         return scheduler_options(r.uvarint(1, 127))
@@ -188,6 +188,8 @@ def _field(r: _Reader, name: str):
         return r.uvarint(1, L.MAX_CLIP_SKIP)
     if name == "determinism":
         return determinism(r.uvarint(0, 31))
+    if name == "determinism_profile":  # code 0 (native) is a value here, unlike rng's (R6.4)
+        return _coded_exp(r, "determinism_profile")
     if name == "rng":
         code = r.exp()
         if code == 0:

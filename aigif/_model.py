@@ -44,6 +44,9 @@ class Platform:
     determinism: frozenset[str] | None = None
     attention: str | None = None
     software: Mapping[str, str] = field(default_factory=dict)
+    cpu_vendor: str | None = None
+    cpu_model: str | None = None
+    determinism_profile: Coded | None = None
 
 
 @dataclass(frozen=True)

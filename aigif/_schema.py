@@ -350,6 +350,10 @@ FIELDS: dict[int, tuple[str, c.Construct]] = {
     22: ("source_version", Utf8(nonempty=True)),
     24: ("faithfulness", Faithfulness),
     26: ("source_metadata", SourceMetadata()),
+    32: ("cpu_vendor", Utf8(nonempty=True)),
+    34: ("cpu_model", Utf8(nonempty=True)),
+    36: ("determinism_profile", c.Struct("code" / ExpCode(),
+                                         "name" / c.If(this.code == ESCAPE_EXP, EscapeName("determinism_profile")))),
 }
 FIELD_TAGS = {name: tag for tag, (name, _) in FIELDS.items()}
 TAG_PIXELS, TAG_MODEL_PAYLOAD = FIELD_TAGS["pixels"], FIELD_TAGS["model_payload"]

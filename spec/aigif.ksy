@@ -819,6 +819,9 @@ types:
             'field_tag::source_version': string(true)
             'field_tag::faithfulness': faithfulness_field
             'field_tag::source_metadata': source_metadata
+            'field_tag::cpu_vendor': string(true)
+            'field_tag::cpu_model': string(true)
+            'field_tag::determinism_profile': determinism_profile_field
   scheduler_options:
     doc: R6.7 field 1, uvarint 1..127 (0 is absence, R6.4); bits least significant first.
     seq:
@@ -879,6 +882,14 @@ types:
           expr: _.value <= 31
         doc: Undefined bits must be 0 (R6.7).
         -aigif-error: limit-exceeded
+  determinism_profile_field:
+    doc: R6.7 field 36, an exp code of 7.15 (open, escape 254); 0 (native) is a value, not absence.
+    seq:
+      - id: code
+        type: exp_code
+      - id: name
+        type: escaped_name("determinism_profile")
+        if: code.value == 254
   rng_field:
     doc: R6.7 field 11, an exp code of 7.11 (open, escape 254); 0 (cpu) is absence (R6.4).
     seq:
@@ -1085,6 +1096,9 @@ enums:
     22: source_version
     24: faithfulness
     26: source_metadata
+    32: cpu_vendor
+    34: cpu_model
+    36: determinism_profile
   sigmas:
     0: default
     1: karras
@@ -1494,4 +1508,9 @@ enums:
     2:
       id: not_recreatable
       -orig-id: "not-recreatable"
+  determinism_profile:  # exp code, open
+    0: native
+    1:
+      id: cpu_portable_1
+      -orig-id: "cpu-portable-1"
   # END GENERATED registries

@@ -22,6 +22,13 @@ import pytest
 
 import aigif
 
+with contextlib.suppress(ImportError):  # recreation installed: the profile aigif's commands use (issue 12)
+    from aigif._recreate import _determinism
+
+    # Before any test imports torch, as the aigif command does; applying it late is tested in
+    # fresh processes (test_determinism.py).
+    _determinism.prepare(_determinism.PORTABLE)
+
 ROOT = Path(__file__).resolve().parent.parent
 SPEC_PATH = ROOT / "spec" / "aigif-v1.md"
 

@@ -21,15 +21,19 @@ torch = pytest.importorskip("torch")
 diffusers = pytest.importorskip("diffusers")
 
 from aigif import Platform  # noqa: E402
-from aigif._recreate import _platform  # noqa: E402
+from aigif._recreate import _determinism, _platform  # noqa: E402
 from aigif._recreate._engine import deterministic  # noqa: E402
 from aigif._recreate._platform import cuda_code, current, device_kind, expectation  # noqa: E402
 
 FULL_CPU = Platform(device="cpu", arch="x86_64", gpu="none", cuda="none", torch="2.13.0+cpu", diffusers="0.42.1",
                     cpu_capability="AVX2", threads=2,
                     determinism=frozenset({"deterministic_algorithms", "cudnn_deterministic"}),
-                    attention="AttnProcessor2_0")
+                    attention="AttnProcessor2_0", cpu_vendor="GenuineIntel", cpu_model="Intel(R) Xeon(R) Processor",
+                    determinism_profile="native",
+                    software={"python": "3.11.7", "transformers": "5.25.0", "numpy": "2.4.6", "libc": "glibc 2.36"})
 FULL_GPU = dataclasses.replace(FULL_CPU, device="gpu", gpu="NVIDIA GeForce RTX 4090", cuda="cu121")
+PORTABLE_CPU = dataclasses.replace(FULL_CPU, cpu_capability="DEFAULT", determinism_profile="cpu-portable-1")
+NATIVE_ONLY = _determinism.Applied("native", "native")
 
 
 # --------------------------------------------------------------------------------------------
@@ -72,7 +76,7 @@ def test_current_cpu_records_this_machine():
 def test_current_inside_deterministic_records_the_flags_and_threads():
     """Under ``deterministic(n)`` the recorded platform shows deterministic algorithms, no TF32, n threads."""
     before = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled())
-    with deterministic(1):
+    with deterministic(NATIVE_ONLY, 1):
         here = current("cpu")
     assert here.threads == 1
     assert "deterministic_algorithms" in here.determinism
@@ -136,6 +140,13 @@ def test_identical_gpu_platform_is_bit_exact():
     ("arch", "aarch64", "arch x86_64 -> aarch64"),
     ("cpu_capability", "AVX512", "cpu_capability AVX2 -> AVX512"),
     ("attention", "AttnProcessor", "attention AttnProcessor2_0 -> AttnProcessor"),
+    ("cpu_vendor", "AuthenticAMD", "cpu_vendor GenuineIntel -> AuthenticAMD"),
+    ("cpu_model", "AMD EPYC 9R14 96-Core Processor", "cpu_model Intel(R) Xeon(R) Processor -> "
+                                                     "AMD EPYC 9R14 96-Core Processor"),
+    ("software", {"python": "3.12.0", "transformers": "5.23.0", "numpy": "2.4.6", "libc": "glibc 2.36"},
+     "transformers 5.25.0 -> 5.23.0"),
+    ("software", {"python": "3.11.7", "transformers": "5.25.0", "numpy": "2.4.6", "libc": "glibc 2.41"},
+     "libc glibc 2.36 -> glibc 2.41"),
 ])
 def test_same_device_other_platform_is_close_listing_the_difference(name, value, listed):
     """Issue: same device class, another platform -> close, with the difference listed."""
@@ -175,11 +186,12 @@ def test_missing_recorded_info_is_close_not_recorded():
     """Issue: a file that does not record its platform -> close, saying what was "not recorded"."""
     verdict = expectation(Platform(), FULL_CPU)  # device cpu is the default; nothing else recorded
     assert verdict.verdict == "close"
-    for name in ("arch", "torch", "diffusers", "cpu_capability", "threads", "attention"):
+    for name in ("arch", "torch", "diffusers", "cpu_capability", "threads", "attention", "cpu_vendor", "cpu_model",
+                 "determinism profile"):
         assert f"{name} not recorded" in verdict.differences, verdict.differences
 
 
-@pytest.mark.parametrize("name", ["torch", "threads", "attention"])
+@pytest.mark.parametrize("name", ["torch", "threads", "attention", "cpu_model"])
 def test_one_missing_field_is_named(name):
     """A single unrecorded field makes the verdict close and is named as not recorded."""
     verdict = expectation(dataclasses.replace(FULL_CPU, **{name: None}), FULL_CPU)
@@ -193,3 +205,60 @@ def test_saved_without_deterministic_algorithms_is_close():
     verdict = expectation(recorded, FULL_CPU)
     assert verdict.verdict == "close"
     assert "saved without deterministic algorithms" in verdict.differences
+
+
+# --------------------------------------------------------------------------------------------
+# The portable profile (issue 12): the CPU and the thread count no longer decide the pixels.
+
+
+@pytest.mark.parametrize("name, value", [
+    ("cpu_vendor", "AuthenticAMD"), ("cpu_model", "AMD EPYC 9R14 96-Core Processor"), ("threads", 7),
+])
+def test_portable_profile_makes_the_cpu_and_thread_count_irrelevant(name, value):
+    """Recorded and applied cpu-portable-1: another CPU model or thread count is still bit-exact."""
+    assert expectation(PORTABLE_CPU, dataclasses.replace(PORTABLE_CPU, **{name: value})).verdict == "bit-exact"
+
+
+def test_portable_file_on_a_machine_that_cannot_apply_it_is_close():
+    """A portable file recreated where the profile does not hold (e.g. no AVX2) is close, saying why."""
+    here = dataclasses.replace(PORTABLE_CPU, determinism_profile="native", cpu_capability="AVX512",
+                               cpu_model="other")
+    verdict = expectation(PORTABLE_CPU, here)
+    assert verdict.verdict == "close"
+    assert "determinism profile cpu-portable-1 cannot be applied here (native)" in verdict.differences
+    assert "cpu_model Intel(R) Xeon(R) Processor -> other" in verdict.differences
+
+
+def test_portable_profile_does_not_excuse_library_versions():
+    """The profile pins kernels, not libraries: another torch or transformers is still close."""
+    here = dataclasses.replace(PORTABLE_CPU, torch="2.14.1+cpu", cpu_vendor="AuthenticAMD")
+    assert expectation(PORTABLE_CPU, here).differences == ("torch 2.13.0+cpu -> 2.14.1+cpu",)
+
+
+@pytest.mark.parametrize("profile, listed", [
+    (None, "determinism profile not recorded"),
+    (7, "determinism profile 7 is not one this version knows"),
+])
+def test_unrecorded_or_unknown_profile_is_close(profile, listed):
+    verdict = expectation(dataclasses.replace(FULL_CPU, determinism_profile=profile), FULL_CPU)
+    assert verdict.verdict == "close" and listed in verdict.differences
+
+
+def test_current_records_the_cpu_and_the_profile_in_effect():
+    """The platform names this CPU (vendor and model, as /proc/cpuinfo does) and the profile that held."""
+    vendor, model, _ = _determinism.cpu_identity()
+    here = current("cpu", "AttnProcessor", _determinism.Applied("cpu-portable-1", "cpu-portable-1"))
+    assert (here.cpu_vendor, here.cpu_model, here.determinism_profile) == (vendor, model, "cpu-portable-1")
+    assert current("cpu").determinism_profile == "native"
+    libc, version = stdlib_platform.libc_ver()
+    if libc:
+        assert here.software["libc"] == f"{libc} {version}"
+
+
+def test_current_cuda_records_the_driver_with_fakes(monkeypatch):
+    """No GPU here (fakes): the CUDA driver version is recorded with the GPU."""
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda index=0: "Fake")
+    monkeypatch.setattr(torch.version, "cuda", "12.4")
+    monkeypatch.setattr(torch.backends.cudnn, "version", lambda: None)
+    monkeypatch.setattr(torch._C, "_cuda_getDriverVersion", lambda: 12040, raising=False)
+    assert current("cuda").software["cuda_driver"] == "12.4"

@@ -50,6 +50,7 @@ SCHEDULER_OPTIONS, TORCH, SCHEDULER_CONFIG, DIFFUSERS, VAE, CPU_CAPABILITY, ADAP
     DETERMINISM, RNG, ATTENTION, ETA, SOFTWARE, STRENGTH, MODEL_HASH, GUIDANCE_RESCALE = range(1, 18)
 SOURCE_TOOL, PIXELS, PIXEL_DIGEST, MODEL_PAYLOAD, SOURCE_VERSION, FAITHFULNESS, SOURCE_METADATA = \
     18, 19, 20, 21, 22, 24, 26
+CPU_VENDOR, CPU_MODEL, DETERMINISM_PROFILE = 32, 34, 36
 
 #: Clauses with a MUST that no bitstream can test, and where they are tested instead.
 NOT_BY_BITSTREAM = {
@@ -501,6 +502,9 @@ for code, name in REG["rng"].items():
           fields_file(field(RNG, exp(0))))
         continue
     reg_case("rng", code, name, fields_file(field(RNG, exp(code))), "data.rng")
+for code, name in REG["determinism_profile"].items():  # 0 (native) is a value here, unlike rng's 0 (R6.4)
+    reg_case("determinism_profile", code, name, fields_file(field(DETERMINISM_PROFILE, exp(code))),
+             "platform.determinism_profile")
 for code, name in REG["adapter_kind"].items():
     weight = 0.8
     adapter = exp(code) + model_ref("style.safetensors") + decimal_of(weight)
@@ -538,6 +542,22 @@ y("escape_model_hf_repo", "R4.7", "a model by its Hugging Face repository id",
   expect={"model.id": "black-forest-labs/FLUX.1-dev"})
 y("escape_rng", "R4.7", "an RNG source without a code", fields_file(field(RNG, b"\xfe" + string("philox-jax"))),
   expect={"data.rng": "philox-jax"})
+y("unknown_determinism_profile_100", "R4.7", "determinism profile 100 (unassigned)",
+  fields_file(field(DETERMINISM_PROFILE, exp(100))), expect={"platform.determinism_profile": 100})
+y("escape_determinism_profile", "R4.7", "a determinism profile without a code",
+  fields_file(field(DETERMINISM_PROFILE, b"\xfe" + string("gpu-deterministic-x"))),
+  expect={"platform.determinism_profile": "gpu-deterministic-x"})
+n("escape_determinism_profile_name_has_code", "non-canonical", "R4.7 R7.0",
+  "determinism profile escape naming 'native'", fields_file(field(DETERMINISM_PROFILE, b"\xfe" + string("native"))))
+n("determinism_profile_bytes_over", "malformed-field", "R6.1", "field 36 with a byte after its exp code",
+  fields_file(field(DETERMINISM_PROFILE, exp(1) + b"\x00")))
+y("cpu_vendor_and_model", "R6.7", "the CPU's vendor and model name (fields 32 and 34)",
+  fields_file(field(CPU_VENDOR, string("AuthenticAMD")), field(CPU_MODEL, string("AMD EPYC 9R14 96-Core Processor"))),
+  expect={"platform.cpu_vendor": "AuthenticAMD", "platform.cpu_model": "AMD EPYC 9R14 96-Core Processor"})
+n("cpu_vendor_empty", "invalid-value", "R4.3 R6.7", "field 32 holding an empty name",
+  fields_file(field(CPU_VENDOR, string(""))))
+n("cpu_model_bytes_over", "malformed-field", "R6.1", "field 34 with a byte after its name",
+  fields_file(field(CPU_MODEL, string("x") + b"\x00")))
 y("escape_adapter_kind", "R4.7", "an adapter kind without a code",
   fields_file(field(ADAPTERS, uv(1) + b"\xfe" + string("dora") + model_ref("d") + decimal_of(0.5))),
   expect={"model.adapters": [{"name": "d", "kind": "dora", "weight": 0.5}]})

@@ -32,6 +32,7 @@ TITLES = {
     "hash_kind": ("7.12", "Hash kind"),
     "adapter_kind": ("7.13", "Adapter kind (field 7)"),
     "faithfulness": ("7.14", "Faithfulness (field 24)"),
+    "determinism_profile": ("7.15", "Determinism profile (field 36)"),
 }
 
 

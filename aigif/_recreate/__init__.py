@@ -23,7 +23,7 @@ from .._errors import FileError, RecreateError
 from .._io import read, write_bytes_atomic
 from .._model import AigifFile, Compression, Data, Model, Payload, Platform, SchedulerOptions
 from .. import _pixels
-from . import _models
+from . import _determinism, _models
 from ._safety import Budget, screen
 
 if TYPE_CHECKING:
@@ -65,11 +65,16 @@ class Recreation:
     weights: str | None  # "verified" | "unpinned" (the model's pinned hashes), None if not loaded
     digest: str | None  # "verified" | "differs" | None (no digest in the file)
     notes: list[str] = field(default_factory=list)
+    determinism: _determinism.Applied | None = None  # None when the stored pixels were returned
 
     def report(self) -> dict:
+        applied = self.determinism
         return {"source": self.source, "bit_exact": self.bit_exact,
                 "expectation": None if self.expectation is None else self.expectation.verdict,
                 "differences": [] if self.expectation is None else list(self.expectation.differences),
+                "determinism": None if applied is None else {"requested": applied.requested,
+                                                             "in_effect": applied.in_effect,
+                                                             "reasons": list(applied.reasons)},
                 "weights": self.weights, "digest": self.digest, "notes": list(self.notes)}
 
     @property
@@ -97,6 +102,7 @@ def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool
     """
     obj = source if isinstance(source, AigifFile) else read(source)
     screen(obj, budget)
+    profile = prepare_for(obj, device if engine is None else engine.device)
     from . import _engine, _platform
 
     engine = engine or _new_engine(device=device, model_dirs=[Path(d) for d in model_dirs],
@@ -110,11 +116,23 @@ def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool
             return Recreation(image, "stored pixels", None, None, _check_digest(obj, image),
                               [f"not recreated: {error.message}"])
         raise
-    expected = _platform.expectation(obj.platform, engine.platform_for(obj))
+    applied = _determinism.apply(profile)
+    expected = _platform.expectation(obj.platform, engine.platform_for(obj, applied))
     if announce is not None:
         announce(expected)
-    image, _ = engine.generate(obj)
-    return Recreation(image, "recreated", expected, loaded.weights, _check_digest(obj, image), notes)
+    image, _ = engine.generate(obj, applied)
+    return Recreation(image, "recreated", expected, loaded.weights, _check_digest(obj, image), notes, applied)
+
+
+def prepare_for(obj: AigifFile, device: str = "cpu") -> str:
+    """Set up the determinism profile ``obj`` records (before torch is imported); returns its name.
+
+    ``recreate`` calls it; a caller that builds its own ``Engine`` calls it first, since making an
+    engine imports torch.
+    """
+    profile = _determinism.for_file(obj.platform.determinism_profile, device)
+    _determinism.prepare(profile)
+    return profile
 
 
 def _check_digest(obj: AigifFile, image) -> str | None:
@@ -130,7 +148,7 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
          scheduler: str | None = None, scheduler_options: SchedulerOptions = SchedulerOptions(),
          dtype: str = "float32", device: str = "cpu", save_pixels: bool = False, pixel_digest: bool = False,
          image_path=None, model_dirs=(), allow_download: bool = False, overwrite: bool = False,
-         engine: Engine | None = None, budget: Budget = Budget()):
+         engine: Engine | None = None, budget: Budget = Budget(), determinism: str | None = None):
     """Generate an image with diffusers and write its AIGIF file (and, if asked, the PNG).
 
     ``save_pixels`` embeds the pixels: ``True`` in the smallest lossless codec available, or a
@@ -140,7 +158,11 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
     Returns ``(AigifFile, PIL image)``. With no ``seed`` a random one is drawn and recorded.
     ``path=None`` writes no file. Nothing is written unless everything succeeded. ``budget`` is the
     one ``recreate`` applies by default, so that what is saved can be recreated with the defaults.
+    ``determinism`` is the profile (``"portable"``, the default on the CPU, or ``"native"``); the file
+    records the one that held (``_determinism.apply`` says why, if that is not the one asked for).
     """
+    profile = _determinism.for_save(determinism, device if engine is None else engine.device)
+    _determinism.prepare(profile)
     import torch
 
     from . import _engine
@@ -162,7 +184,7 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
     engine = engine or _new_engine(device=device, model_dirs=[Path(d) for d in model_dirs],
                                    allow_download=allow_download)
     _engine.preflight(draft, engine.device, force=False)
-    image, used = engine.generate(draft)
+    image, used = engine.generate(draft, _determinism.apply(profile))
     codec, pixels = "none", None
     if save_pixels:  # True: the smallest lossless codec; or a codec's name. Decoded again and compared.
         codec, pixels = _pixels.smallest_lossless(image, None if save_pixels is True else (save_pixels,))
@@ -195,4 +217,5 @@ def verify(source, image, **options) -> tuple[Recreation, Comparison]:
     return result, compare(result.image, image)
 
 
-__all__ = ["save", "recreate", "verify", "Recreation", "Comparison", "compare", "Engine", "Budget", "screen"]
+__all__ = ["save", "recreate", "verify", "prepare_for", "Recreation", "Comparison", "compare", "Engine", "Budget",
+           "screen"]

@@ -2,8 +2,9 @@
 
 ``save`` and ``recreate`` both go through ``Engine.generate`` under the same determinism settings
 (``deterministic``), so what is recorded at save time is exactly what recreation replays: a CPU
-generator seeded from the file, deterministic algorithms, TF32 off, the recorded thread count and
-the recorded attention processor.
+generator seeded from the file, deterministic algorithms, TF32 off, the recorded attention
+processor, and the determinism profile (``_determinism``): under ``cpu-portable-1`` any thread
+count, under ``native`` the recorded one.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 from .. import _pixels
 from .._errors import RecreateError, UsageError
 from .._model import AigifFile, Model
-from . import _models, _platform, _schedulers
+from . import _determinism, _models, _platform, _schedulers
 
 # Read by diffusers when it is first imported, which is after this module (notes §5: "disables remote
 # code globally"); a user's own setting is kept. Recreation never asks for remote code either way.
@@ -31,25 +32,23 @@ ATTENTION = ("AttnProcessor", "AttnProcessor2_0")
 
 
 @contextlib.contextmanager
-def deterministic(threads: int | None):
+def deterministic(applied: _determinism.Applied, threads: int | None):
     """Determinism settings for one run; the process's own settings are put back afterwards."""
     matmul = torch.backends.cuda.matmul
-    saved = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(),
-             torch.is_deterministic_algorithms_warn_only_enabled(), torch.backends.cudnn.benchmark,
-             torch.backends.cudnn.deterministic, matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    saved = (torch.are_deterministic_algorithms_enabled(), torch.is_deterministic_algorithms_warn_only_enabled(),
+             torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic, matmul.allow_tf32,
+             torch.backends.cudnn.allow_tf32)
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # needed by deterministic cuBLAS
     try:
-        if threads:
-            torch.set_num_threads(threads)
-        torch.use_deterministic_algorithms(True, warn_only=True)
-        torch.backends.cudnn.benchmark = False
-        torch.backends.cudnn.deterministic = True
-        matmul.allow_tf32 = False
-        torch.backends.cudnn.allow_tf32 = False
-        yield
+        with _determinism.settings(applied, threads):
+            torch.use_deterministic_algorithms(True, warn_only=True)
+            torch.backends.cudnn.benchmark = False
+            torch.backends.cudnn.deterministic = True
+            matmul.allow_tf32 = False
+            torch.backends.cudnn.allow_tf32 = False
+            yield
     finally:
-        threads_before, enabled, warn_only, benchmark, cudnn_det, tf32_matmul, tf32_cudnn = saved
-        torch.set_num_threads(threads_before)
+        enabled, warn_only, benchmark, cudnn_det, tf32_matmul, tf32_cudnn = saved
         torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
         torch.backends.cudnn.benchmark, torch.backends.cudnn.deterministic = benchmark, cudnn_det
         matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = tf32_matmul, tf32_cudnn
@@ -142,12 +141,12 @@ class Engine:
         recorded = obj.platform.attention
         return recorded if recorded in ATTENTION else self.load(obj.model).default_attention
 
-    def platform_for(self, obj: AigifFile):
-        """The platform ``generate(obj)`` will run on, known before it runs (for the platform check)."""
-        with deterministic(obj.platform.threads):
-            return _platform.current(self.device, self._attention(obj))
+    def platform_for(self, obj: AigifFile, applied: _determinism.Applied):
+        """The platform ``generate(obj, applied)`` will run on, known before it runs (for the platform check)."""
+        with deterministic(applied, obj.platform.threads):
+            return _platform.current(self.device, self._attention(obj), applied)
 
-    def generate(self, obj: AigifFile):
+    def generate(self, obj: AigifFile, applied: _determinism.Applied):
         """The image of ``obj``'s syntax (a PIL image), and the platform it was made on."""
         loaded = self.load(obj.model)
         pipe, data = loaded.pipe, obj.data
@@ -165,13 +164,13 @@ class Engine:
             arguments["guidance_rescale"] = data.guidance_rescale
         if obj.model.clip_skip:
             arguments["clip_skip"] = obj.model.clip_skip
-        with deterministic(obj.platform.threads), torch.inference_mode():
+        with deterministic(applied, obj.platform.threads), torch.inference_mode():
             try:
                 image = pipe(**arguments).images[0]
             except Exception as err:  # noqa: BLE001 - e.g. a clip skip deeper than the text encoder
                 raise RecreateError(f"diffusers cannot run this file's settings: {type(err).__name__}: {err}",
                                     code="cannot-honour") from None
-            used = _platform.current(self.device, attention)
+            used = _platform.current(self.device, attention, applied)
         return image, used
 
 

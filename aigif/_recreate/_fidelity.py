@@ -35,7 +35,7 @@ from .._errors import AigifError, FileError, RecreateError, UsageError
 from .._io import read, write_bytes_atomic
 from .._json import to_json
 from .._model import AigifFile
-from . import _engine, _models, _platform
+from . import _determinism, _engine, _models, _platform
 from ._metrics import Comparison, as_array, compare
 
 FORMAT = "aigif-recreate-conformance"
@@ -334,9 +334,11 @@ def environment(device: str = "cpu") -> dict:
 
     from .. import __version__
 
+    vendor, model, flags = _determinism.cpu_identity()
     info = {"aigif": __version__, "torch": torch.__version__, "torch_cuda": torch.version.cuda,
             "os": f"{_stdlib_platform.system()} {_stdlib_platform.release()}", "machine": _stdlib_platform.machine(),
-            "python": _stdlib_platform.python_version(), "cpu_count": os.cpu_count(), "cpu_model": _cpu_model(),
+            "python": _stdlib_platform.python_version(), "cpu_count": os.cpu_count(), "cpu_vendor": vendor,
+            "cpu_model": model, "isa": isa_level(flags), "kernels": torch.backends.cpu.get_cpu_capability(),
             "default_threads": torch.get_num_threads(), "cuda_available": torch.cuda.is_available()}
     if _platform.device_kind(device) == "gpu" and torch.cuda.is_available():
         index = torch.device(device).index or 0
@@ -345,15 +347,15 @@ def environment(device: str = "cpu") -> dict:
     return info
 
 
-def _cpu_model() -> str | None:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return _stdlib_platform.processor() or None
+def isa_level(flags: frozenset[str] | None) -> str | None:
+    """The widest vector instruction set the CPU reports (what its native kernels would use)."""
+    if flags is None:
+        return None
+    for level, needed in (("AVX512", {"avx512f", "avx512bw", "avx512vl", "avx512dq"}), ("AVX2", {"avx2", "fma"}),
+                          ("AVX", {"avx"}), ("SSE4.2", {"sse4_2"})):
+        if needed <= flags:
+            return level
+    return "baseline"
 
 
 def prepare_outputs(suite: Suite, out_dir, overwrite: bool) -> dict[str, Path]:
@@ -386,14 +388,16 @@ def run_suite(suite: Suite, *, device: str = "cpu", threads: int | None = None, 
     """
     from PIL import Image
 
-    from . import Engine, recreate
+    from . import Engine, prepare_for, recreate
 
+    objects = {case.name: read(case.file) for case in suite.cases}
+    for obj in objects.values():  # the files' determinism profile, before torch is imported
+        prepare_for(obj, device)
     check_options(device=device, threads=threads, dtype=dtype)
     targets = prepare_outputs(suite, out_dir, overwrite)
     started = time.perf_counter()
     engine = engine or Engine(device=device)
     report = Report(suite, {"device": device, "threads": threads, "dtype": dtype}, environment=environment(device))
-    objects = {case.name: read(case.file) for case in suite.cases}
     for case in suite.cases:  # each model and data type is loaded once, outside the per-file timings
         obj = override(objects[case.name], threads=threads, dtype=dtype)
         try:
@@ -413,8 +417,8 @@ def run_suite(suite: Suite, *, device: str = "cpu", threads: int | None = None, 
             result = recreate(obj, engine=engine)
             if result.source != "recreated":
                 raise RecreateError(f"{case.file.name} was not recreated ({result.source})", code="cannot-honour")
-            used = engine.platform_for(obj)
-            expected = _platform.expectation(original.platform, used)
+            used = engine.platform_for(obj, result.determinism)
+            expected = _platform.expectation(original.platform, used)  # what recreate predicted, before it ran
             if dtype is not None and dtype != original.model.dtype:
                 expected = _platform.Expectation("close" if expected.verdict == "bit-exact" else expected.verdict,
                                                  (*expected.differences, f"dtype {original.model.dtype} -> {dtype}"))
@@ -426,7 +430,9 @@ def run_suite(suite: Suite, *, device: str = "cpu", threads: int | None = None, 
                        **comparison_json(comparison, changed_subpixels(result.image, reference),
                                          case.width * case.height * 3),
                        recreated_digest=_engine.pixel_digest(result.image), expectation=expected.verdict,
-                       differences=list(expected.differences), seconds=round(seconds, 3))
+                       differences=list(expected.differences), determinism=result.determinism.in_effect,
+                       prediction_held=comparison.identical == (expected.verdict == "bit-exact"),
+                       seconds=round(seconds, 3))
             if report.platform is None:
                 report.platform = to_json(AigifFile(platform=used))["platform"]
             if case.name in targets:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import torch
 
 from .._model import Platform
+from . import _determinism
 
 _ARCH_ALIASES = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64", "armv8": "aarch64"}
 
@@ -48,13 +49,17 @@ def determinism_flags() -> frozenset[str]:
     return frozenset(flags)
 
 
-def current(device: str = "cpu", attention: str | None = None) -> Platform:
+def current(device: str = "cpu", attention: str | None = None,
+            applied: _determinism.Applied | None = None) -> Platform:
     """The platform a run on ``device`` in this process has, as the file records it."""
     import diffusers
 
     kind = device_kind(device)
     gpu, cuda = "none", "none"
     software = {"python": _stdlib_platform.python_version()}
+    libc, libc_version = _stdlib_platform.libc_ver()
+    if libc and libc_version:
+        software["libc"] = f"{libc} {libc_version}"
     if kind == "gpu":
         index = torch.device(device).index or 0
         gpu = torch.cuda.get_device_name(index)
@@ -62,11 +67,15 @@ def current(device: str = "cpu", attention: str | None = None) -> Platform:
         cudnn = torch.backends.cudnn.version()
         if cudnn:
             software["cudnn"] = str(cudnn)
+        driver = _cuda_driver()
+        if driver:
+            software["cuda_driver"] = driver
     for package in ("transformers", "safetensors", "numpy"):
         module = sys.modules.get(package)
         if module is not None and getattr(module, "__version__", None):
             software[package] = module.__version__
     machine = _stdlib_platform.machine().lower()
+    vendor, model, _ = _determinism.cpu_identity()
     return Platform(
         device=kind,
         arch=_ARCH_ALIASES.get(machine, machine or "unknown"),
@@ -79,7 +88,24 @@ def current(device: str = "cpu", attention: str | None = None) -> Platform:
         determinism=determinism_flags(),
         attention=attention,
         software=software,
+        cpu_vendor=vendor,
+        cpu_model=model,
+        determinism_profile=(applied.in_effect if applied is not None else _determinism.NATIVE),
     )
+
+
+def _cuda_driver() -> str | None:
+    """The CUDA driver's version ("12040" -> "12.4"), where torch can tell it."""
+    try:
+        number = int(torch._C._cuda_getDriverVersion())
+    except (AttributeError, RuntimeError, TypeError, ValueError):
+        return None
+    return f"{number // 1000}.{number % 1000 // 10}" if number > 0 else None
+
+
+#: What the "close" verdict means in numbers: the range measured between two CPU kernel sets
+#: (tools/cpu_determinism.py, docs/fidelity.md "Bit-exact across CPUs").
+CLOSE_PSNR = "PSNR typically 40-95 dB: the same picture, a few levels apart at most"
 
 
 @dataclass(frozen=True)
@@ -92,26 +118,51 @@ class Expectation:
     @property
     def summary(self) -> str:
         text = {"bit-exact": "same platform: bit-exact expected",
-                "close": "same device class, other platform: close (PSNR typically 50-80 dB), not bit-exact",
+                "close": f"same device class, other platform: close ({CLOSE_PSNR}), not bit-exact",
                 "degraded": "another device class: visibly similar at best (PSNR often below 40 dB)"}[self.verdict]
         return text + (f" ({'; '.join(self.differences)})" if self.differences else "")
 
 
-#: Platform attributes that change the pixels when they differ (the device is judged separately).
-COMPARED = ("arch", "gpu", "cuda", "torch", "diffusers", "cpu_capability", "threads", "attention")
+#: Platform attributes that change the pixels when they differ, whatever the profile.
+COMPARED = ("arch", "gpu", "cuda", "torch", "diffusers", "attention")
+#: Library versions (field 14) that change the pixels; python, safetensors and the like do not.
+COMPARED_SOFTWARE = ("transformers", "numpy", "libc", "cudnn", "cuda_driver")
+#: What only the native profile depends on: the portable one makes the CPU and thread count irrelevant.
+NATIVE_ONLY = ("cpu_vendor", "cpu_model", "cpu_capability", "threads")
 
 
 def expectation(recorded: Platform, here: Platform) -> Expectation:
-    """Compare a file's platform with this one (issue: identical -> bit-exact; same class -> close)."""
+    """Compare a file's platform with the one its recreation will run on (``here``), before it runs.
+
+    Bit-exact is predicted only when everything that decides the pixels is known and equal: a
+    difference, or an item the file does not record, makes it "close".
+    """
     if recorded.device != here.device:
         return Expectation("degraded", (f"device {recorded.device} -> {here.device}",))
     differences = []
-    for name in COMPARED:
-        before, now = getattr(recorded, name), getattr(here, name)
+
+    def compare(name: str, before, now) -> None:
         if before is None or before == "unknown":
             differences.append(f"{name} not recorded")
         elif before != now:
             differences.append(f"{name} {before} -> {now}")
+
+    for name in COMPARED:
+        compare(name, getattr(recorded, name), getattr(here, name))
+    recorded_software, here_software = recorded.software or {}, here.software or {}
+    for name in COMPARED_SOFTWARE:
+        if name in recorded_software or name in here_software:
+            compare(name, recorded_software.get(name), here_software.get(name))
+    profile = recorded.determinism_profile
+    if profile is None:
+        differences.append("determinism profile not recorded")
+    elif profile not in (_determinism.NATIVE, _determinism.PORTABLE):
+        differences.append(f"determinism profile {profile!r} is not one this version knows")
+    elif profile != here.determinism_profile:
+        differences.append(f"determinism profile {profile} cannot be applied here ({here.determinism_profile})")
+    if profile != _determinism.PORTABLE or here.determinism_profile != _determinism.PORTABLE:
+        for name in NATIVE_ONLY:
+            compare(name, getattr(recorded, name), getattr(here, name))
     if recorded.determinism is not None and "deterministic_algorithms" not in recorded.determinism:
         differences.append("saved without deterministic algorithms")
     return Expectation("close" if differences else "bit-exact", tuple(differences))

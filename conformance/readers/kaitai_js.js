@@ -455,7 +455,7 @@ function fieldJson(tag, body) {
       if (body.rescaleBetasZeroSnr) options.set("rescale_betas_zero_snr", true);
       return ["model", key, options];
     }
-    case T.TORCH: case T.DIFFUSERS: case T.CPU_CAPABILITY: case T.ATTENTION:
+    case T.TORCH: case T.DIFFUSERS: case T.CPU_CAPABILITY: case T.ATTENTION: case T.CPU_VENDOR: case T.CPU_MODEL:
       return ["platform", key, body.value];
     case T.SCHEDULER_CONFIG: case T.SOFTWARE:
       return [tag === T.SOFTWARE ? "platform" : "model", key,
@@ -490,6 +490,8 @@ function fieldJson(tag, body) {
     }
     case T.RNG:
       return ["data", "rng", coded("rng", body.code.value, body.name)];
+    case T.DETERMINISM_PROFILE:
+      return ["platform", "determinism_profile", coded("determinism_profile", body.code.value, body.name)];
     case T.ETA: case T.STRENGTH: case T.GUIDANCE_RESCALE:
       return ["data", key, new Float(body.number)];
     case T.MODEL_HASH:

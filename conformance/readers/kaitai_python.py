@@ -376,7 +376,7 @@ def _field_json(tag: int, body):
         if body.rescale_betas_zero_snr:
             options["rescale_betas_zero_snr"] = True
         return "model", "scheduler_options", options
-    if tag in (T.torch, T.diffusers, T.cpu_capability, T.attention):
+    if tag in (T.torch, T.diffusers, T.cpu_capability, T.attention, T.cpu_vendor, T.cpu_model):
         return "platform", T(tag).name, body.value
     if tag in (T.scheduler_config, T.software):
         return ("model" if tag == T.scheduler_config else "platform"), T(tag).name, \
@@ -406,6 +406,9 @@ def _field_json(tag: int, body):
         return "platform", "determinism", [f.name for f in Aigif.DeterminismFlag if bits >> int(f) & 1]
     if tag == T.rng:
         return "data", "rng", _coded("rng", body.code.value, getattr(body, "name", None))
+    if tag == T.determinism_profile:
+        return "platform", "determinism_profile", _coded("determinism_profile", body.code.value,
+                                                         getattr(body, "name", None))
     if tag in (T.eta, T.strength, T.guidance_rescale):
         return "data", T(tag).name, body.number
     if tag == T.model_hash:
