@@ -511,13 +511,13 @@ def test_deterministic_restores_the_process_settings_even_on_error():
     matmul = torch.backends.cuda.matmul
     before = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(), matmul.allow_tf32)
     with pytest.raises(KeyError):
-        with _engine.deterministic(1):
+        with _engine.deterministic(_engine._determinism.Applied("native", "native"), 1):
             assert torch.get_num_threads() == 1
             assert torch.are_deterministic_algorithms_enabled()
             assert matmul.allow_tf32 is False
             raise KeyError("boom")
     assert (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(), matmul.allow_tf32) == before
-    with _engine.deterministic(None):  # no recorded count: the process's own is kept
+    with _engine.deterministic(_engine._determinism.Applied("native", "native"), None):  # no recorded count: the process's own is kept
         assert torch.get_num_threads() == before[0]
 
 

@@ -28,9 +28,10 @@ OPEN_WITH_ESCAPE = sorted(n for n, t in TABLES.items() if t["open"] and t.get("e
 CLOSED = sorted(n for n, t in TABLES.items() if not t["open"])
 
 
-def test_the_fourteen_registries_of_section_7():
+def test_the_fifteen_registries_of_section_7():
     assert set(TABLES) == {"pixel_compressor", "text_compressor", "model_compressor", "device", "arch", "gpu",
-                           "cuda", "model", "dtype", "scheduler", "rng", "hash_kind", "adapter_kind", "faithfulness"}
+                           "cuda", "model", "dtype", "scheduler", "rng", "hash_kind", "adapter_kind", "faithfulness",
+                           "determinism_profile"}
     assert set(REGISTRIES) == set(TABLES)
     assert set(CLOSED) == {"pixel_compressor", "text_compressor", "model_compressor"}  # R4.7: compressors
 
@@ -141,6 +142,8 @@ def _object_with(registry: str, name: str) -> tuple[aigif.AigifFile, callable]:
                          lambda o: o.model.adapters[0].kind),
         "faithfulness": (lambda v: f.AigifFile(source=f.Source(faithfulness=f.Faithfulness(v))),
                          lambda o: o.source.faithfulness.level),
+        "determinism_profile": (lambda v: f.AigifFile(platform=f.Platform(determinism_profile=v)),
+                                lambda o: o.platform.determinism_profile),
     }
     make, get = places[registry]
     return make(name), get

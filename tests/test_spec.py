@@ -117,6 +117,9 @@ FIELD_VALUES = {
     22: string("v1.10.1"),
     24: exp(1) + uv(1) + string("GPU noise"),
     26: exp(0) + uv(18) + uv(1) + string("png:tEXt") + string("k") + uv(5) + b"hello",  # R6.8
+    32: string("GenuineIntel"),
+    34: string("Intel(R) Xeon(R) Processor"),
+    36: exp(1),
 }
 FIELD_COMPRESSION = {19: compression(save_pixels=1, pixel=1), 21: compression(save_model=1, model=1)}
 

@@ -141,13 +141,19 @@ class Engine:
         recorded = obj.platform.attention
         return recorded if recorded in ATTENTION else self.load(obj.model).default_attention
 
-    def platform_for(self, obj: AigifFile, applied: _determinism.Applied):
+    def platform_for(self, obj: AigifFile, applied: _determinism.Applied | None = None):
         """The platform ``generate(obj, applied)`` will run on, known before it runs (for the platform check)."""
+        applied = applied or self.applied_for(obj)
         with deterministic(applied, obj.platform.threads):
             return _platform.current(self.device, self._attention(obj), applied)
 
-    def generate(self, obj: AigifFile, applied: _determinism.Applied):
+    def applied_for(self, obj: AigifFile) -> _determinism.Applied:
+        """The profile ``obj`` records, as far as it holds in this process."""
+        return _determinism.apply(_determinism.for_file(obj.platform.determinism_profile, self.device))
+
+    def generate(self, obj: AigifFile, applied: _determinism.Applied | None = None):
         """The image of ``obj``'s syntax (a PIL image), and the platform it was made on."""
+        applied = applied or self.applied_for(obj)
         loaded = self.load(obj.model)
         pipe, data = loaded.pipe, obj.data
         pipe.scheduler = _schedulers.build(obj.model, loaded.base_scheduler)
