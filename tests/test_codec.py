@@ -32,7 +32,9 @@ FULL = aigif.AigifFile(
     platform=aigif.Platform(device="tpu", arch="sparc64", gpu="NVIDIA Jetson Orin", cuda="rocm6.2", torch="2.13.0",
                             diffusers="0.35.1", cpu_capability="AVX2", threads=8,
                             determinism=frozenset({"deterministic_algorithms", "tf32_cudnn"}),
-                            attention="AttnProcessor2_0", software={"python": "3.12.1", "cudnn": "9.1"}),
+                            attention="AttnProcessor2_0", software={"python": "3.12.1", "cudnn": "9.1"},
+                            cpu_vendor="GenuineIntel", cpu_model="Intel(R) Xeon(R) Platinum 8488C",
+                            determinism_profile="gpu-deterministic-x"),
     model=aigif.Model(id="my-finetune-v3", dtype="float8_e8m0", scheduler="flow_euler",
                       scheduler_options=aigif.SchedulerOptions("karras", "trailing", "v_prediction", True),
                       scheduler_config={"beta_end": "0.012", "steps_offset": "1"},
@@ -256,6 +258,7 @@ def test_code_non_canonical():
         "escaped dtype name that has a code": make_file(model=b"\x00\xf0" + string("float16")),
         "escaped scheduler name that has a code": make_file(model=b"\x00\x0f" + string("euler_a")),
         "escaped rng name that has a code": with_fields(field(11, exp(254) + string("cuda"))),
+        "escaped determinism profile that has a code": with_fields(field(36, exp(254) + string("cpu-portable-1"))),
         "escaped adapter kind that has a code": with_fields(field(7, uv(1) + exp(254) + string("lora")
                                                                   + string("a") + b"\x00\x00" + b"\x00")),
         "clip_skip 0 (R6.4)": with_fields(field(9, uv(0))),
@@ -366,6 +369,10 @@ def test_code_malformed_field():
         "scheduler options, empty value": with_fields(field(1, b"")),
         "torch string longer than its field": with_fields(exp(2) + uv(3) + b"\x0a2.1"),
         "hash shorter than its field": with_fields(field(16, b"\x01\x20" + b"\x00" * 31)),
+        "cpu vendor with a byte left over": with_fields(field(32, string("GenuineIntel") + b"\x00")),
+        "cpu model string longer than its field": with_fields(exp(34) + uv(3) + string("AMD EPYC")),
+        "determinism profile with a byte left over": with_fields(field(36, exp(1) + b"\x00")),
+        "determinism profile, empty value": with_fields(field(36, b"")),
         "text content with a byte left over": make_file(text=uv(4) + string("x") + string("") + b"\x00"),
         "text content without the negative prompt": make_file(text=uv(2) + string("x")),
         "text content whose string runs past it": make_file(text=uv(3) + b"\x05ab"),
@@ -382,6 +389,8 @@ def test_code_field_order():
     assert read_code(with_fields(field(9, uv(2)), field(9, uv(2)))) == "field-order"
     assert read_code(with_fields(field(100, b""), field(100, b""))) == "field-order"  # unknown ancillary too
     assert read_code(with_fields(field(2, string("t")), field(102, b""), field(100, b""))) == "field-order"
+    assert read_code(with_fields(field(36, exp(0)), field(32, string("GenuineIntel")))) == "field-order"
+    assert read_code(with_fields(field(34, string("m")), field(30, b""))) == "field-order"  # 30 is unassigned
 
 
 def test_code_unknown_critical_field():
@@ -408,6 +417,9 @@ def test_code_invalid_value():
         "empty escaped GPU name (R4.3)": make_file(platform=b"\x00\xfe\x00\x00"),
         "empty escaped device name (R4.3)": make_file(platform=b"\xf0\x00\x00\x00"),
         "empty torch name (R4.3)": with_fields(field(2, b"\x00")),
+        "empty cpu vendor (R4.3)": with_fields(field(32, string(""))),
+        "empty cpu model (R4.3)": with_fields(field(34, string(""))),
+        "empty escaped determinism profile (R4.3)": with_fields(field(36, exp(254) + string(""))),
         "empty map key (R4.6)": with_fields(field(14, uv(1) + string("") + string("1"))),
         "sha256 hash of 4 bytes (R4.5)": with_fields(field(16, b"\x01\x04abcd")),
         "crc32 hash of 5 bytes (R4.5)": with_fields(field(20, b"\x05\x05abcde")),
@@ -452,6 +464,9 @@ def test_valid_counterparts_of_the_refusals_are_accepted():
         with_fields(field(21, b""), comp=compression(save_model=1, model=1)),
         with_fields(field(15, b"\x00")),  # strength 0 is a real value (no "absent means 0")
         with_fields(field(10, uv(0))),  # determinism 0 is meaningful (6.7)
+        with_fields(field(36, exp(0))),  # determinism profile 0 (native) is meaningful (R6.4, R6.7)
+        with_fields(field(36, exp(2039))),  # the largest exp code, unknown (R4.2, R4.7)
+        with_fields(field(32, string("GenuineIntel")), field(34, string("x")), field(36, exp(1))),
         with_fields(field(5, string("vae") + b"\x00\x00")),  # a model reference with kind none (R4.8)
         with_fields(field(16, exp(7) + uv(3) + b"abc")),  # unknown hash kind, any length (R4.5)
         make_file(text=text_block("a\x00b", "\x00")),  # NUL in strings (R4.3)
@@ -571,6 +586,9 @@ def test_two_maximal_strings_fit_exactly(compressor):
     (lambda: make_file(model=exp(2039) + b"\x00"), ("model", "id"), 2039),
     (lambda: make_file(model=b"\x00\x90"), ("model", "dtype"), 9),
     (lambda: with_fields(field(11, exp(100))), ("data", "rng"), 100),
+    (lambda: with_fields(field(36, exp(100))), ("platform", "determinism_profile"), 100),
+    (lambda: with_fields(field(36, exp(230))), ("platform", "determinism_profile"), 230),  # private use
+    (lambda: with_fields(field(36, exp(2039))), ("platform", "determinism_profile"), 2039),
 ])
 def test_unknown_open_registry_codes_read_as_ints_and_round_trip(make, path, code):
     """R4.7/R13.2: a reader accepts an unknown code of an open registry and reports it by number."""
@@ -599,6 +617,8 @@ ESCAPES = [  # (registry, build an object with the free name, read it back)
     ("dtype", lambda v: aigif.AigifFile(model=aigif.Model(dtype=v)), lambda o: o.model.dtype),
     ("scheduler", lambda v: aigif.AigifFile(model=aigif.Model(scheduler=v)), lambda o: o.model.scheduler),
     ("rng", lambda v: aigif.AigifFile(data=aigif.Data(rng=v)), lambda o: o.data.rng),
+    ("determinism_profile", lambda v: aigif.AigifFile(platform=aigif.Platform(determinism_profile=v)),
+     lambda o: o.platform.determinism_profile),
     ("adapter_kind", lambda v: aigif.AigifFile(model=aigif.Model(adapters=(aigif.Adapter("a", kind=v),))),
      lambda o: o.model.adapters[0].kind),
 ]
@@ -634,6 +654,51 @@ def test_two_escaped_4bit_codes_share_a_byte_first_name_first():
     assert data[11:11 + 1 + 4 + 6 + 2] == b"\xff" + string("tpu") + string("sparc") + b"\x00\x00"
     data = aigif.dumps(aigif.AigifFile(model=aigif.Model(dtype="fp4", scheduler="flow")))
     assert data[14:14 + 2 + 4 + 5] == b"\x00\xff" + string("fp4") + string("flow")
+
+
+# ---------------------------------------------------------------------------------------------
+# Ancillary platform fields 32 cpu_vendor, 34 cpu_model, 36 determinism_profile (6.7, registry 7.15)
+
+
+def test_platform_cpu_fields_golden_bytes():
+    """6.7: two names and an exp code, in tag order after the older fields; read back by both read paths."""
+    obj = aigif.AigifFile(platform=aigif.Platform(threads=4, cpu_vendor="AuthenticAMD",
+                                                  cpu_model="AMD EPYC 9R14 96-Core Processor",
+                                                  determinism_profile="cpu-portable-1"),
+                          data=aigif.Data(prompt="x"))
+    data = aigif.dumps(obj)
+    assert data == make_file(fields=[field(8, uv(4)), field(32, string("AuthenticAMD")),
+                                     field(34, string("AMD EPYC 9R14 96-Core Processor")), field(36, exp(1))])
+    for read in (aigif.loads, _codec.loads_schema):
+        back = read(data)
+        assert (back.platform.cpu_vendor, back.platform.cpu_model, back.platform.determinism_profile) == \
+            ("AuthenticAMD", "AMD EPYC 9R14 96-Core Processor", "cpu-portable-1")
+        assert back == aigif.loads(data)
+    assert aigif.to_json(aigif.loads(data))["platform"] == {
+        "device": "cpu", "arch": "unknown", "gpu": "none", "cuda": "none", "threads": 4,
+        "cpu_vendor": "AuthenticAMD", "cpu_model": "AMD EPYC 9R14 96-Core Processor",
+        "determinism_profile": "cpu-portable-1"}
+
+
+@pytest.mark.parametrize("value", ["native", 0])
+def test_determinism_profile_0_is_written_not_taken_for_absence(value):
+    """R6.4/R6.7: profile 0 (native) is a value (absence means "not recorded"), unlike rng's 0 (cpu)."""
+    data = aigif.dumps(aigif.AigifFile(platform=aigif.Platform(determinism_profile=value), data=aigif.Data(prompt="x")))
+    assert data == make_file(fields=[field(36, exp(0))])
+    assert aigif.loads(data).platform.determinism_profile == _codec.loads_schema(data).platform.determinism_profile \
+        == "native"
+    absent = aigif.loads(aigif.dumps(aigif.AigifFile()))
+    assert absent.platform.determinism_profile is None and "determinism_profile" not in aigif.to_json(absent)["platform"]
+
+
+def test_platform_cpu_fields_come_after_the_older_platform_fields():
+    """The dataclass keeps positional use of Platform working: the new fields are its last three, default None."""
+    names = [f.name for f in dataclasses.fields(aigif.Platform)]
+    assert names[-3:] == ["cpu_vendor", "cpu_model", "determinism_profile"]
+    assert names[:11] == ["device", "arch", "gpu", "cuda", "torch", "diffusers", "cpu_capability", "threads",
+                          "determinism", "attention", "software"]
+    assert (aigif.Platform().cpu_vendor, aigif.Platform().cpu_model, aigif.Platform().determinism_profile) == \
+        (None, None, None)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2**31, 2**32, 2**53 - 1, 2**53, 2**53 + 1, 2**63, 2**64 - 2, 2**64 - 1])
@@ -734,6 +799,14 @@ def test_writer_picks_the_smallest_text_compressor(prompt):
     (aigif.AigifFile(platform=aigif.Platform(device=15)), "invalid-value"),
     (aigif.AigifFile(platform=aigif.Platform(threads=0)), "invalid-value"),
     (aigif.AigifFile(platform=aigif.Platform(torch="")), "invalid-value"),
+    (aigif.AigifFile(platform=aigif.Platform(cpu_vendor="")), "invalid-value"),
+    (aigif.AigifFile(platform=aigif.Platform(cpu_model="")), "invalid-value"),
+    (aigif.AigifFile(platform=aigif.Platform(cpu_model="x" * 65536)), "limit-exceeded"),
+    (aigif.AigifFile(platform=aigif.Platform(determinism_profile="")), "invalid-value"),
+    (aigif.AigifFile(platform=aigif.Platform(determinism_profile=254)), "invalid-value"),
+    (aigif.AigifFile(platform=aigif.Platform(determinism_profile=2040)), "invalid-value"),
+    (aigif.AigifFile(platform=aigif.Platform(determinism_profile=-1)), "invalid-value"),
+    (aigif.AigifFile(platform=aigif.Platform(determinism_profile=True)), "invalid-value"),
     (aigif.AigifFile(platform=aigif.Platform(determinism=frozenset({"fast"}))), "invalid-value"),
     (aigif.AigifFile(model=aigif.Model(clip_skip=65)), "limit-exceeded"),
     (aigif.AigifFile(model=aigif.Model(hash="sha256:00")), "invalid-value"),

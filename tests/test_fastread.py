@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLE2_BYTES, TABLE1_BYTES, reseal
+from conftest import EXAMPLE2_BYTES, TABLE1_BYTES, exp, field, make_file, reseal, string
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_roundtrip import files
@@ -93,6 +93,43 @@ def test_the_fast_path_never_accepts_what_the_schema_refuses(data):
         return
     assert not isinstance(expected, aigif.FormatError), f"fast path accepted a file the schema refuses: {expected}"
     same_object(fast, expected)
+
+
+#: Fields 32 (cpu_vendor), 34 (cpu_model) and 36 (determinism_profile, registry 7.15), valid and not.
+PLATFORM_CPU_FIELDS = {
+    "vendor_and_model": [field(32, string("GenuineIntel")), field(34, string("Intel(R) Xeon(R) Platinum 8488C"))],
+    "profile_native_0": [field(36, exp(0))],  # a value here, not absence (R6.4)
+    "profile_portable": [field(36, exp(1))],
+    "profile_unknown_2039": [field(36, exp(2039))],
+    "profile_escape": [field(36, exp(254) + string("gpu-deterministic-x"))],
+    "all_three_after_tag_30": [field(12, string("AttnProcessor2_0")), field(30, b"\x01"),
+                               field(32, string("AuthenticAMD")), field(34, string("AMD EPYC 9R14 96-Core Processor")),
+                               field(36, exp(0))],
+}
+PLATFORM_CPU_REFUSED = {
+    "vendor_empty": [field(32, string(""))],
+    "model_bytes_over": [field(34, string("x") + b"\x00")],
+    "profile_bytes_over": [field(36, exp(1) + b"\x00")],
+    "profile_empty_value": [field(36, b"")],
+    "profile_escape_name_has_code": [field(36, exp(254) + string("native"))],
+    "profile_escape_empty_name": [field(36, exp(254) + string(""))],
+    "profile_before_vendor": [field(36, exp(1)), field(32, string("GenuineIntel"))],
+}
+
+
+@pytest.mark.parametrize("name", PLATFORM_CPU_FIELDS)
+def test_platform_cpu_fields_take_the_fast_path(name):
+    data = make_file(fields=PLATFORM_CPU_FIELDS[name])
+    same_object(_fastread.parse(data), _codec.loads_schema(data))
+    assert aigif.dumps(aigif.loads(data)) == data
+
+
+@pytest.mark.parametrize("name", PLATFORM_CPU_REFUSED)
+def test_bad_platform_cpu_fields_are_left_to_the_schema(name):
+    data = make_file(fields=PLATFORM_CPU_REFUSED[name])
+    with pytest.raises(Exception):  # noqa: B017 - any refusal hands the file to the schema
+        _fastread.parse(data)
+    assert isinstance(schema_result(data), aigif.FormatError)
 
 
 SUITE = sorted((Path(__file__).resolve().parent.parent / "conformance" / "suite").glob("*.aigif"))

@@ -203,6 +203,13 @@ def test_null_where_the_default_is_not_null_is_invalid_json(doc):
     {"platform": {"threads": "4"}},
     {"model": {"clip_skip": 1.5}},
     {"platform": {"gpu": 1.0}},
+    {"platform": {"cpu_vendor": 5}},
+    {"platform": {"cpu_model": ["x"]}},
+    {"platform": {"cpu_model": ""}},
+    {"platform": {"determinism_profile": 1.0}},
+    {"platform": {"determinism_profile": True}},
+    {"platform": {"determinism_profile": [1]}},
+    {"platform": {"determinism_profile": ""}},
 ])
 def test_wrong_value_types_are_invalid_value(doc):
     """A value of the wrong type is refused with a UsageError (code invalid-value), never written."""
@@ -254,7 +261,8 @@ def test_missing_required_name_is_a_usage_error(doc):
 
 
 OPTIONAL_KEYS = [("platform", k) for k in ("torch", "diffusers", "cpu_capability", "threads", "determinism",
-                                            "attention", "software")] + \
+                                            "attention", "software", "cpu_vendor", "cpu_model",
+                                            "determinism_profile")] + \
                 [("model", k) for k in ("scheduler_options", "scheduler_config", "vae", "adapters", "clip_skip",
                                         "hash")] + \
                 [("data", k) for k in ("rng", "eta", "strength", "guidance_rescale")] + \
@@ -316,6 +324,26 @@ def test_determinism_list():
     assert round_trip({"platform": {"determinism": all_flags}})["platform"]["determinism"] == all_flags
     with raises_code("invalid-value", aigif.UsageError):
         build({"platform": {"determinism": ["fast_math"]}})
+
+
+def test_platform_cpu_fields_and_determinism_profile():
+    """R11.2/R11.3/6.7: fields 32, 34, 36 under platform.cpu_vendor, .cpu_model and .determinism_profile;
+    the profile is a registry name (7.15), an escaped name or an unknown code as a number; 0 (native) is a
+    value, shown as such, while a missing key means "not recorded"."""
+    doc = round_trip({"platform": {"cpu_vendor": "GenuineIntel", "cpu_model": "Intel(R) Xeon(R) Platinum 8488C",
+                                   "determinism_profile": "cpu-portable-1"}})
+    assert doc["platform"] == {"device": "cpu", "arch": "unknown", "gpu": "none", "cuda": "none",
+                               "cpu_vendor": "GenuineIntel", "cpu_model": "Intel(R) Xeon(R) Platinum 8488C",
+                               "determinism_profile": "cpu-portable-1"}
+    assert list(doc["platform"])[-3:] == ["cpu_vendor", "cpu_model", "determinism_profile"]
+    assert round_trip({"platform": {"determinism_profile": "native"}})["platform"]["determinism_profile"] == "native"
+    assert round_trip({"platform": {"determinism_profile": 0}})["platform"]["determinism_profile"] == "native"
+    assert round_trip({"platform": {"determinism_profile": 1}})["platform"]["determinism_profile"] == "cpu-portable-1"
+    assert round_trip({"platform": {"determinism_profile": 100}})["platform"]["determinism_profile"] == 100
+    assert round_trip({"platform": {"determinism_profile": "gpu-x"}})["platform"]["determinism_profile"] == "gpu-x"
+    assert build({"platform": {"determinism_profile": "native"}}) != build({})  # 0 is not absence (R6.4)
+    assert "determinism_profile" not in round_trip({})["platform"]
+    assert build({"platform": {"determinism_profile": None, "cpu_vendor": None, "cpu_model": None}}) == build({})
 
 
 def test_extensions_list():

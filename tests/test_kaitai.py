@@ -71,6 +71,15 @@ WORKED_EXAMPLES = {"table1": TABLE1_BYTES, "example2": EXAMPLE2_BYTES, "example3
                        field(18, string("ComfyUI")), field(19, b"png"), field(22, string("0.3.40")),
                        field(24, exp(1) + uv(2) + string("a sampler without a diffusers equivalent") + string("")),
                        field(26, exp(1) + uv(len(_SOURCE_P)) + zlib.compress(_SOURCE_P))]),
+                   # fields 32, 34, 36 (6.7): platform keys in tag order, after the unassigned tag 30
+                   "platform_cpu": make_file(fields=[
+                       field(12, string("AttnProcessor2_0")), field(14, uv(1) + string("python") + string("3.12")),
+                       field(30, b"\x01"), field(32, string("AuthenticAMD")),
+                       field(34, string("AMD EPYC 9R14 96-Core Processor")), field(36, exp(1))]),
+                   # 7.15: profile 0 (native) is a value; an escaped name; an unknown code, by number
+                   "determinism_profile_native": make_file(fields=[field(36, exp(0))]),
+                   "determinism_profile_escape": make_file(fields=[field(36, exp(254) + string("gpu-det-x"))]),
+                   "determinism_profile_2039": make_file(fields=[field(36, exp(2039))]),
                    # R5.6: text compressor zstd-dict, with the prompt dictionary 32768
                    "zstd_dict": make_file(comp=compression(text=3), text=stored(zstd_dict_frame(DICT_CONTENT)))}
 

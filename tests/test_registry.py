@@ -108,10 +108,30 @@ def test_escape_codes():
     ("adapter_kind", 0, "lora"),
     ("model", 25, "aigif-tiny-sd"),
     ("scheduler", 6, "dpmpp_2m"),
+    ("determinism_profile", 0, "native"),
+    ("determinism_profile", 1, "cpu-portable-1"),
 ])
 def test_the_papers_code_points_hold(registry, code, name):
     """Section 7: the paper's code points are kept (and the codes the worked examples use)."""
     assert TABLES[registry]["entries"][str(code)] == name
+
+
+def test_determinism_profile_registry_maps_codes_and_names():
+    """7.15 (field 36): open, exp width, escape 254; code 0 (native) is an ordinary value, unlike rng's 0."""
+    reg = REGISTRIES["determinism_profile"]
+    assert (reg.width, reg.open, reg.escape) == ("exp", True, ESCAPE_EXP)
+    assert reg.names == {0: "native", 1: "cpu-portable-1"}
+    assert reg.code_of("native") == reg.code_of(0) == (0, None)
+    assert reg.code_of("cpu-portable-1") == reg.code_of(1) == (1, None)
+    assert reg.code_of("gpu-deterministic-x") == (ESCAPE_EXP, "gpu-deterministic-x")
+    assert reg.code_of(100) == (100, None) and reg.code_of(2039) == (2039, None)
+    assert (reg.value_of(0), reg.value_of(1), reg.value_of(100)) == ("native", "cpu-portable-1", 100)
+    assert reg.value_of(ESCAPE_EXP, "gpu-deterministic-x") == "gpu-deterministic-x"
+    for bad in ("", ESCAPE_EXP, 2040, -1, True, 1.0, None):
+        with pytest.raises(ValueError):
+            reg.code_of(bad)
+    assert "Native" not in reg.codes  # R7.0: names match exactly, so "Native" would be an escape
+    assert set(reg.doc) == {"native", "cpu-portable-1"}
 
 
 def _object_with(registry: str, name: str) -> tuple[aigif.AigifFile, callable]:

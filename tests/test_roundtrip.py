@@ -71,6 +71,7 @@ platforms = st.builds(
     threads=maybe(st.integers(1, 65535)),
     determinism=maybe(st.frozensets(st.sampled_from(DETERMINISM_FLAGS))),
     attention=maybe(names), software=string_maps,
+    cpu_vendor=maybe(names), cpu_model=maybe(names), determinism_profile=maybe(coded("determinism_profile")),
 )
 
 scheduler_options = st.builds(

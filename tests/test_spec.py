@@ -142,6 +142,33 @@ def test_field_json_column_is_where_to_json_puts_it(row):
     assert json_paths(doc) - bare == {json_column}, name
 
 
+@pytest.mark.parametrize("tag, zero", [(10, uv(0)), (36, exp(0))])
+def test_fields_whose_0_is_a_value_say_so_and_are_read(tag, zero):
+    """R6.4/R6.7: the determinism flags (10) and the determinism profile (36) store 0 as a value (their
+    absence means "unknown" / "not recorded"): the table and R6.4 say so, and a reader accepts it."""
+    row = next(r for r in field_registry_rows() if r[0] == str(tag))
+    assert "0" in row[4] and "meaningful" in row[4], row
+    assert "0" not in row[5] and ("unknown" in row[5] or "not recorded" in row[5]), row
+    r6_4 = SPEC[SPEC.index("**R6.4**"):SPEC.index("**R6.5**")]
+    assert {10: "determinism flags 0", 36: "determinism profile 0"}[tag] in " ".join(r6_4.split())
+    data = make_file(fields=[field(tag, zero)])
+    assert aigif.dumps(aigif.loads(data)) == data
+
+
+def test_platform_cpu_fields_are_described_where_the_spec_lists_the_platform():
+    """R5.2, 6.7, 7.15 and 16: fields 32 cpu_vendor, 34 cpu_model, 36 determinism_profile (registry 7.15)."""
+    rows = {int(r[0]): r for r in field_registry_rows()}
+    assert [rows[tag][1:4] for tag in (32, 34, 36)] == [
+        ["cpu_vendor", "`platform.cpu_vendor`", "no"], ["cpu_model", "`platform.cpu_model`", "no"],
+        ["determinism_profile", "`platform.determinism_profile`", "no"]]
+    assert "7.15" in rows[36][4] and "escape 254" in rows[36][4] and "0–2039" in rows[36][4]
+    r5_2 = " ".join(section("5.2").split())
+    assert "vendor and model and the determinism profile" in r5_2 and "32–36" in r5_2
+    assert "### 7.15 Determinism profile (field 36)" in SPEC
+    assert "32 `cpu_vendor`, 34 `cpu_model` and 36" in section("16")
+    assert 28 not in FIELDS and 30 not in FIELDS  # the suite's unknown ancillary fields (y_unknown_ancillary_*)
+
+
 # ---------------------------------------------------------------------------------------------
 # Error codes (section 9)
 

@@ -558,6 +558,30 @@ n("cpu_vendor_empty", "invalid-value", "R4.3 R6.7", "field 32 holding an empty n
   fields_file(field(CPU_VENDOR, string(""))))
 n("cpu_model_bytes_over", "malformed-field", "R6.1", "field 34 with a byte after its name",
   fields_file(field(CPU_MODEL, string("x") + b"\x00")))
+y("cpu_vendor_intel", "R6.7", "the CPU's vendor alone (field 32)",
+  fields_file(field(CPU_VENDOR, string("GenuineIntel"))), expect={"platform.cpu_vendor": "GenuineIntel"})
+n("cpu_vendor_bytes_over", "malformed-field", "R6.1", "field 32 with a byte after its name",
+  fields_file(field(CPU_VENDOR, string("GenuineIntel") + b"\x00")))
+n("cpu_model_empty", "invalid-value", "R4.3 R6.7", "field 34 holding an empty name",
+  fields_file(field(CPU_MODEL, string(""))))
+y("determinism_profile_private_use_230", "R4.7 R7.0", "determinism profile 230 (private use): shown as 230",
+  fields_file(field(DETERMINISM_PROFILE, exp(230))), expect={"platform.determinism_profile": 230})
+y("determinism_profile_2039", "R4.2 R6.7", "determinism profile 2039, the largest exp code (8 bytes)",
+  fields_file(field(DETERMINISM_PROFILE, exp(2039))), expect={"platform.determinism_profile": 2039})
+n("escape_determinism_profile_name_empty", "invalid-value", "R4.3 R4.7",
+  "a determinism profile escape with an empty name", fields_file(field(DETERMINISM_PROFILE, b"\xfe" + string(""))))
+n("determinism_profile_value_empty", "malformed-field", "R6.1", "field 36 of length 0: no room for its exp code",
+  fields_file(field(DETERMINISM_PROFILE, b"")))
+y("cpu_fields_after_unknown_30", "R6.2 R6.3 R6.7",
+  "fields 32, 34 and 36 after the unassigned ancillary tag 30 (kept as an extension)",
+  fields_file(field(ATTENTION, string("AttnProcessor2_0")), field(30, b"\x07"),
+              field(CPU_VENDOR, string("GenuineIntel")), field(CPU_MODEL, string("Intel(R) Xeon(R) Platinum 8488C")),
+              field(DETERMINISM_PROFILE, exp(1))),
+  expect={"platform.attention": "AttnProcessor2_0", "platform.cpu_vendor": "GenuineIntel",
+          "platform.cpu_model": "Intel(R) Xeon(R) Platinum 8488C", "platform.determinism_profile": "cpu-portable-1",
+          "extensions": [{"tag": 30, "data": "Bw=="}]})
+n("cpu_fields_out_of_order", "field-order", "R6.2", "field 36 before field 32",
+  fields_file(field(DETERMINISM_PROFILE, exp(0)), field(CPU_VENDOR, string("AuthenticAMD"))))
 y("escape_adapter_kind", "R4.7", "an adapter kind without a code",
   fields_file(field(ADAPTERS, uv(1) + b"\xfe" + string("dora") + model_ref("d") + decimal_of(0.5))),
   expect={"model.adapters": [{"name": "d", "kind": "dora", "weight": 0.5}]})
@@ -716,7 +740,9 @@ y("fields_every_known", "R6.1 R6.2 R6.3", "every known field at once, in tag ord
     "compression": {"text_compressor": "none"},
     "platform": {"device": "cpu", "arch": "x86_64", "torch": "2.13.0+cpu", "diffusers": "0.36.0",
                  "cpu_capability": "AVX2", "threads": 2, "determinism": ["deterministic_algorithms"],
-                 "attention": "AttnProcessor2_0", "software": {"python": "3.12.3", "transformers": "4.57.1"}},
+                 "attention": "AttnProcessor2_0", "software": {"python": "3.12.3", "transformers": "4.57.1"},
+                 "cpu_vendor": "AuthenticAMD", "cpu_model": "AMD EPYC 9R14 96-Core Processor",
+                 "determinism_profile": "cpu-portable-1"},
     "model": {"id": "aigif-tiny-sd", "scheduler": "dpmpp_2m",
               "scheduler_options": {"sigmas": "karras", "timestep_spacing": "trailing"},
               "scheduler_config": {"steps_offset": "1"}, "vae": {"name": "vae.safetensors"},
