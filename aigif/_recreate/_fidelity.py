@@ -405,6 +405,24 @@ def run_suite(suite: Suite, *, device: str = "cpu", threads: int | None = None, 
         except AigifError:
             pass  # reported on the file's own row below
     report.load_seconds = time.perf_counter() - started
+    import torch
+
+    saved_threads = torch.get_num_threads()
+    if threads is not None:  # the portable profile runs with the process's count: make it N
+        torch.set_num_threads(threads)
+    try:
+        _run_cases(suite, objects, report, engine, targets, threads, dtype, overwrite, progress)
+    finally:
+        torch.set_num_threads(saved_threads)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _run_cases(suite, objects, report, engine, targets, threads, dtype, overwrite, progress) -> None:
+    from PIL import Image
+
+    from . import recreate
+
     for case in suite.cases:
         if progress is not None:
             progress(case, None)
@@ -443,5 +461,3 @@ def run_suite(suite: Suite, *, device: str = "cpu", threads: int | None = None, 
         report.rows.append(row)
         if progress is not None:
             progress(case, row)
-    report.seconds = time.perf_counter() - started
-    return report
