@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from enum import Enum
 from pathlib import Path
 from typing import List, Optional
 
@@ -26,6 +27,15 @@ MAX_STEPS_HELP = "Refuse files with over N steps (default 1,000)."
 MAX_THREADS_HELP = "Refuse files recorded with over N threads (default 256)."
 DETERMINISM_HELP = ("portable (default on the CPU): the same pixels on any x86-64 CPU with AVX2, at any thread count; "
                     "native: the fastest kernels, bit-exact on the same CPU model and thread count only.")
+
+
+class Determinism(str, Enum):
+    """The ``--determinism`` choices (a wrong one is a usage error, exit 2)."""
+
+    portable = "portable"
+    native = "native"
+
+
 SCHEDULER_HELP = ("ddim, pndm, lms, euler, euler_a, heun, dpmpp_2m, dpmpp_2m_sde, dpmpp_sde, dpm2, dpm2_a, unipc, "
                   "deis, lcm, tcd (default: the model's own)")
 
@@ -50,7 +60,7 @@ def register(app: typer.Typer, plain) -> None:
         timestep_spacing: Optional[str] = typer.Option(None, "--timestep-spacing", help="leading, linspace or trailing."),
         dtype: str = typer.Option("float32", "--dtype", help="float32, float16 or bfloat16."),
         device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or mps."),
-        determinism: str = typer.Option("portable", "--determinism", metavar="PROFILE", help=DETERMINISM_HELP),
+        determinism: Determinism = typer.Option(Determinism.portable, "--determinism", help=DETERMINISM_HELP),
         image: Optional[Path] = typer.Option(None, "--image", help="Also write the image as PNG."),
         save_pixels: bool = typer.Option(False, "--save-pixels",
                                          help="Embed the pixels losslessly (the smallest of PNG, WebP, JPEG XL)."),
@@ -86,7 +96,7 @@ def register(app: typer.Typer, plain) -> None:
                 refuse_existing(target, force)
         started = time.perf_counter()
         recreation = aigif._recreation()
-        profile = recreation._determinism.for_save(determinism, device)  # an unknown name is refused here
+        profile = recreation._determinism.for_save(determinism.value, device)  # portable means nothing on a GPU
         with _status(f"generating with {model}"):
             obj, picture = recreation.save(
                 output, prompt=prompt, model=model, negative_prompt=negative_prompt, width=width, height=height,

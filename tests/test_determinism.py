@@ -247,3 +247,12 @@ def test_library_after_torch_was_used_says_the_profile_did_not_hold_and_predicts
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["determinism"]["in_effect"] == NATIVE and report["determinism"]["reasons"]
     assert report["expectation"] == "close" and _holds(report)
+
+
+def test_unknown_profile_on_the_command_line_is_a_usage_error(tmp_path):
+    """Bad usage: one line naming the choices, exit 2, nothing written, torch never needed."""
+    done = _aigif(tmp_path, "save", "x.aigif", "--prompt", "a", "--determinism", "fast")
+    assert done.returncode == 2
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "'portable', 'native'" in lines[0] and lines[0].startswith("aigif: usage error:")
+    assert not (tmp_path / "x.aigif").exists()

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import os
 import platform as _stdlib_platform
@@ -85,6 +86,7 @@ def prepare(profile: str) -> None:
                 _late.add(key)
 
 
+@functools.cache  # the CPU does not change while the process runs; read /proc/cpuinfo once
 def cpu_identity() -> tuple[str | None, str | None, frozenset[str] | None]:
     """This CPU's vendor, model name and feature flags, as the OS reports them (None where it does not)."""
     vendor = model = flags = None
@@ -173,6 +175,7 @@ def settings(applied: Applied, threads: int | None):
         torch.set_num_threads(saved_threads)  # also puts MKL's own count back
 
 
+@functools.cache
 def _mkl_threads_local():
     """MKL's ``mkl_set_num_threads_local`` as torch's library exports it (Fortran-style: by reference)."""
     import torch

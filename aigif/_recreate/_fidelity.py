@@ -351,7 +351,7 @@ def isa_level(flags: frozenset[str] | None) -> str | None:
     """The widest vector instruction set the CPU reports (what its native kernels would use)."""
     if flags is None:
         return None
-    for level, needed in (("AVX512", {"avx512f", "avx512bw", "avx512vl", "avx512dq"}), ("AVX2", {"avx2", "fma"}),
+    for level, needed in (("AVX512", {"avx512f", "avx512bw", "avx512vl", "avx512dq"}), ("AVX2", set(_determinism.REQUIRED_FLAGS)),
                           ("AVX", {"avx"}), ("SSE4.2", {"sse4_2"})):
         if needed <= flags:
             return level
