@@ -5,15 +5,13 @@ The public surface is small: ``read``/``write`` for files, ``loads``/``dumps`` f
 hierarchy rooted at ``AigifError``. Importing this package never imports torch.
 """
 
-from ._codec import dumps, loads
 from ._errors import AigifError, FileError, FormatError, RecreateError, SourceError, UsageError
-from ._io import read, write
-from ._json import from_json, to_json
-from ._model import (Adapter, AigifFile, Compression, Data, Extension, Faithfulness, Model, ModelRef, Payload,
-                     Platform, SchedulerOptions, Source, SourceText)
-
-__version__ = "0.1.0"
-SPEC_VERSION = 1
+from ._format._json import from_json, to_json
+from ._format._model import (Adapter, AigifFile, Compression, Data, Extension, Faithfulness, Model, ModelRef,
+                             Payload, Platform, SchedulerOptions, Source, SourceText)
+from ._format._read import loads, read
+from ._format._write import dumps, write
+from ._version import SPEC_VERSION, __version__
 
 
 def _recreation():

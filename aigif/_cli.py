@@ -18,12 +18,13 @@ from rich.table import Table
 from rich.text import Text
 
 from . import __version__, _cli_conformance, _cli_fidelity, _cli_import, _cli_recreate
-from ._codec import dumps
+from ._format._write import dumps
 from ._errors import AigifError, UsageError
 from ._cli_output import write_output
-from ._io import read, read_bytes
-from ._json import dumps_json, from_json, to_json
-from ._model import AigifFile
+from ._format._read import read
+from ._files import read_bytes
+from ._format._json import dumps_json, from_json, to_json
+from ._format._model import AigifFile
 
 try:  # typer >= 0.22 ships its own copy of click; older releases use click itself
     from typer._click import exceptions as click_errors

@@ -38,7 +38,7 @@ def register(app: typer.Typer, plain) -> None:
     ) -> None:
         """Import the generation metadata of images made by other tools as AIGIF files."""
         from ._cli_output import refuse_existing, write_output
-        from ._codec import dumps
+        from ._format._write import dumps
         from ._import import image_paths, import_image
 
         paths = image_paths(images)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from ._errors import FileError
-from ._io import write_bytes_atomic
+from ._files import write_bytes_atomic
 
 
 def refuse_existing(path, force: bool) -> None:

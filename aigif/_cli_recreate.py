@@ -19,7 +19,7 @@ from rich.table import Table
 
 from ._errors import AigifError, UsageError
 from ._cli_output import refuse_existing, write_output
-from ._io import read
+from ._format._read import read
 
 #: The recreation budget's options (``aigif._recreate._safety.Budget``; defaults checked by the tests).
 MAX_PIXELS_HELP = "Refuse images over N pixels, width x height (default 4,194,304 = 2048x2048)."
@@ -77,7 +77,7 @@ def register(app: typer.Typer, plain) -> None:
     ) -> None:
         """Generate an image with diffusers and record it as an AIGIF file."""
         import aigif
-        from ._model import SchedulerOptions
+        from ._format._model import SchedulerOptions
 
         if pixel_codec is not None:
             from . import _pixels

@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 
 import aigif
-from aigif import _assemble
+from aigif._format import _assemble
+from aigif._format._fields import BY_NAME
 
 CLASSES = [aigif.AigifFile, aigif.Compression, aigif.Platform, aigif.Model, aigif.Data, aigif.Payload]
 
@@ -34,11 +35,12 @@ def test_given_values_win_and_unknown_names_are_refused():
 
 
 def test_assemble_places_every_field_where_the_object_has_it():
-    values = {"torch": "2.13.0", "clip_skip": 2, "eta": 0.5, "model_hash": "sha256:" + "00" * 32,
-              "model_payload": b"weights", 100: b"\x01"}
+    values = {BY_NAME[name]: value for name, value in (
+        ("torch", "2.13.0"), ("clip_skip", 2), ("eta", 0.5), ("model_hash", "sha256:" + "00" * 32),
+        ("model_payload", b"weights"))}
+    values[100] = b"\x01"
     obj = _assemble.assemble((0, 0, 0), ("cpu", "unknown", "none", "none"), ("m", "float32", "ddim"),
                              ("p", "", b"\x01p\x00"), (8, 8, 1, 1), 7.5, values)
     assert obj.platform.torch == "2.13.0" and obj.model.clip_skip == 2 and obj.data.eta == 0.5
     assert obj.model.hash == "sha256:" + "00" * 32 and obj.payload.model == b"weights"
     assert obj.extensions == (aigif.Extension(100, b"\x01"),)
-    assert set(_assemble.FIELD_HOME) == {name for name, _ in aigif._schema.FIELDS.values()}

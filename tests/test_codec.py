@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import aigif
-from aigif import _codec
+from aigif._format import _read
 from aigif._errors import FORMAT_CODES
 from conftest import (EXAMPLE2_BYTES, EXAMPLE2_JSON, EXAMPLE3_BYTES, EXAMPLE3_JSON, MINIMAL_FILE, ROOT, SIGNATURE,
                       TABLE1_BYTES, TABLE1_JSON, assert_refused, assert_write_refused, binary64, compression,
@@ -638,7 +638,7 @@ def test_escape_for_every_open_registry(registry, make, get, name):
 @pytest.mark.parametrize("registry, make, get", ESCAPES, ids=[e[0] for e in ESCAPES])
 def test_a_name_with_a_code_is_written_as_its_code(registry, make, get):
     """R4.7/R7.0: a writer given a name the registry has MUST write its code, never the escape."""
-    from aigif._registry import REGISTRIES
+    from aigif._format._registry import REGISTRIES
 
     names = REGISTRIES[registry].names
     name = names[max(names)]
@@ -669,7 +669,7 @@ def test_platform_cpu_fields_golden_bytes():
     data = aigif.dumps(obj)
     assert data == make_file(fields=[field(8, uv(4)), field(32, string("AuthenticAMD")),
                                      field(34, string("AMD EPYC 9R14 96-Core Processor")), field(36, exp(1))])
-    for read in (aigif.loads, _codec.loads_schema):
+    for read in (aigif.loads, _read.loads_schema):
         back = read(data)
         assert (back.platform.cpu_vendor, back.platform.cpu_model, back.platform.determinism_profile) == \
             ("AuthenticAMD", "AMD EPYC 9R14 96-Core Processor", "cpu-portable-1")
@@ -685,7 +685,7 @@ def test_determinism_profile_0_is_written_not_taken_for_absence(value):
     """R6.4/R6.7: profile 0 (native) is a value (absence means "not recorded"), unlike rng's 0 (cpu)."""
     data = aigif.dumps(aigif.AigifFile(platform=aigif.Platform(determinism_profile=value), data=aigif.Data(prompt="x")))
     assert data == make_file(fields=[field(36, exp(0))])
-    assert aigif.loads(data).platform.determinism_profile == _codec.loads_schema(data).platform.determinism_profile \
+    assert aigif.loads(data).platform.determinism_profile == _read.loads_schema(data).platform.determinism_profile \
         == "native"
     absent = aigif.loads(aigif.dumps(aigif.AigifFile()))
     assert absent.platform.determinism_profile is None and "determinism_profile" not in aigif.to_json(absent)["platform"]
@@ -853,7 +853,7 @@ def _check_accepted(data: bytes, obj: aigif.AigifFile) -> None:
 
 def _check_schema_agrees(data: bytes, outcome) -> None:
     """The fast reader (if any) and the construct schema agree on every input."""
-    loads_schema = getattr(_codec, "loads_schema", None)
+    loads_schema = _read.loads_schema
     if loads_schema is None:
         return
     try:

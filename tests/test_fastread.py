@@ -8,6 +8,8 @@ schema refuses. Both are checked here on generated files, mutations of them and 
 
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 
 import pytest
@@ -17,12 +19,12 @@ from hypothesis import strategies as st
 from test_roundtrip import files
 
 import aigif
-from aigif import _codec, _fastread
+from aigif._format import _fastread, _fields, _read, _write
 
 
 def schema_result(data: bytes):
     try:
-        return _codec.loads_schema(data)
+        return _read.loads_schema(data)
     except aigif.FormatError as error:
         return error
 
@@ -35,14 +37,14 @@ def same_object(a: aigif.AigifFile, b: aigif.AigifFile) -> None:
 
 @pytest.mark.parametrize("data", [TABLE1_BYTES, EXAMPLE2_BYTES], ids=["14.1", "14.2"])
 def test_worked_examples_take_the_fast_path(data):
-    same_object(_fastread.parse(data), _codec.loads_schema(data))
+    same_object(_fastread.parse(data), _read.loads_schema(data))
 
 
 def test_loads_uses_the_fast_path_for_valid_files(monkeypatch):
     def fail(data):
         raise AssertionError("the schema was asked to read a valid file")
 
-    monkeypatch.setattr(_codec, "loads_schema", fail)
+    monkeypatch.setattr(_read, "loads_schema", fail)
     assert aigif.loads(TABLE1_BYTES).data.prompt == "A cute cat"
 
 
@@ -56,7 +58,7 @@ def test_loads_names_errors_through_the_schema():
 @given(files())
 def test_every_valid_file_is_read_by_the_fast_path_as_by_the_schema(obj):
     data = aigif.dumps(obj)
-    same_object(_fastread.parse(data), _codec.loads_schema(data))
+    same_object(_fastread.parse(data), _read.loads_schema(data))
 
 
 def mutations():
@@ -120,7 +122,7 @@ PLATFORM_CPU_REFUSED = {
 @pytest.mark.parametrize("name", PLATFORM_CPU_FIELDS)
 def test_platform_cpu_fields_take_the_fast_path(name):
     data = make_file(fields=PLATFORM_CPU_FIELDS[name])
-    same_object(_fastread.parse(data), _codec.loads_schema(data))
+    same_object(_fastread.parse(data), _read.loads_schema(data))
     assert aigif.dumps(aigif.loads(data)) == data
 
 
@@ -148,3 +150,30 @@ def test_every_conformance_case_is_decided_by_the_fast_path_as_by_the_schema(cas
         assert isinstance(expected, aigif.FormatError)
     elif case.name.startswith("y_"):
         same_object(_fastread.parse(data), expected)
+
+
+def test_a_bug_in_the_fast_path_surfaces_as_a_bug_not_as_a_fallback_or_a_format_error(monkeypatch):
+    """Only ``Reject`` hands a file to the schema: a planted bug in one row's reader propagates."""
+    eta = _fields.BY_NAME["eta"]
+    data = aigif.dumps(aigif.AigifFile(data=aigif.Data(eta=0.5)))
+    assert aigif.loads(data).data.eta == 0.5
+
+    def planted(reader):
+        raise KeyError("planted bug")
+
+    monkeypatch.setitem(_fastread.BY_TAG, eta.tag, dataclasses.replace(eta, read=planted))
+    with pytest.raises(KeyError, match="planted bug"):
+        aigif.loads(data)
+
+
+def test_a_bug_in_the_writer_surfaces_as_a_bug_not_as_a_usage_error(monkeypatch):
+    eta = _fields.BY_NAME["eta"]
+
+    def planted(value, obj, where):
+        raise AttributeError("planted bug")
+
+    monkeypatch.setattr(_write, "TABLE", tuple(dataclasses.replace(f, build=planted) if f is eta else f
+                                               for f in _write.TABLE))
+    with pytest.raises(AttributeError, match="planted bug"):
+        aigif.dumps(aigif.AigifFile(data=aigif.Data(eta=0.5)))
+    assert aigif.dumps(aigif.AigifFile())  # a file without the field never calls it

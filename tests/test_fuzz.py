@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import aigif
-from aigif import _codec, _fastread
+from aigif._format import _fastread, _read
 
 SUITE = ROOT / "conformance" / "suite"
 CASES = json.loads((SUITE / "index.json").read_text("utf-8"))["cases"]
@@ -161,12 +161,12 @@ def _raise(error):
 #: For each kind of finding: the function to break (module, name) and its broken replacement.
 BROKEN_READERS = {
     "uncaught": (aigif, "loads", _raise(ValueError("bug"))),
-    "fast-path-accepts": (_fastread, "parse", lambda data: _codec.loads_schema(TABLE1_BYTES)),
-    "fast-path-differs": (_fastread, "parse", lambda data: _other_prompt(_codec.loads_schema(data))),
-    "fast-path-exhausted": (_fastread, "parse", _raise(MemoryError())),
+    "fast-path-accepts": (_fastread, "parse", lambda data: _read.loads_schema(TABLE1_BYTES)),
+    "fast-path-differs": (_fastread, "parse", lambda data: _other_prompt(_read.loads_schema(data))),
+    "fast-path-bug": (_fastread, "parse", _raise(KeyError("bug"))),
     "rewrite-fails": (aigif, "dumps", _raise(aigif.UsageError("cannot write"))),
     "rewrite-differs": (aigif, "dumps", lambda obj: TABLE1_BYTES + b"\0"),
-    "json-differs": (aigif, "from_json", lambda doc: _other_prompt(_codec.loads_schema(TABLE1_BYTES))),
+    "json-differs": (aigif, "from_json", lambda doc: _other_prompt(_read.loads_schema(TABLE1_BYTES))),
 }
 
 

@@ -530,6 +530,14 @@ def test_jpeg_xmp_and_comments_in_segment_order(tmp_path):
 # PNG text chunks
 
 
+def test_an_empty_png_keyword_gets_a_name_and_a_note_so_the_text_can_be_kept(tmp_path):
+    """PNG forbids an empty keyword and R6.8 cannot store one: the text is kept under a named key."""
+    data = make_png(Image.new("RGB", (2, 2)), before=[chunk(b"tEXt", b"\x00Steps: 20"), chunk(b"tEXt", b"")])
+    _, carriers = read_carriers(write(tmp_path, data))
+    assert [(c.key, c.text) for c in carriers] == [("(empty keyword)", "Steps: 20"), ("(empty keyword)", "")]
+    assert all("empty keyword" in c.note for c in carriers)
+
+
 def test_png_text_chunks_in_file_order_including_after_idat(tmp_path):
     itxt_plain = chunk(b"iTXt", b"parameters\x00\x00\x00en\x00Parameters\x00" + "テスト".encode())
     itxt_zip = chunk(b"iTXt", b"workflow\x00\x01\x00\x00\x00" + zlib.compress(b'{"nodes": []}'))

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import aigif
-from aigif._codec import dumps
+from aigif._format._write import dumps
 from aigif._import import _containers, _dialects, _to_aigif
 
 pytest.importorskip("PIL")

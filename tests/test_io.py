@@ -177,12 +177,12 @@ def test_write_without_hard_links_still_works(tmp_path, monkeypatch):
     """docs/cli.md "Safe writes": without hard links the name is claimed with O_EXCL, then renamed over."""
     import errno
 
-    from aigif import _io
+    from aigif import _files
 
     def no_links(src, dst):
         raise OSError(errno.EPERM, "Operation not permitted")
 
-    monkeypatch.setattr(_io.os, "link", no_links)
+    monkeypatch.setattr(_files.os, "link", no_links)
     path = tmp_path / "cat.aigif"
     assert aigif.write(table1(), path) == 67
     assert path.read_bytes() == TABLE1_BYTES

@@ -8,7 +8,7 @@ import json
 import pytest
 
 import aigif
-from aigif._registry import REGISTRIES
+from aigif._format._registry import REGISTRIES
 from conftest import ROOT, TABLE1_BYTES, TABLE1_JSON, raises_code
 
 

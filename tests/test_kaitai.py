@@ -39,7 +39,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import aigif
-from aigif._json import dumps_json
+from aigif._format._json import dumps_json
 from conftest import (EXAMPLE2_BYTES, EXAMPLE3_BYTES, MINIMAL_FILE, TABLE1_BYTES, compression, exp, field,
                       make_file, stored, string, table1, text_block, text_content, uv, zstd_dict_frame)
 from test_roundtrip import files

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from aigif._primitives import Decimal, ExpCode, UVarInt, Utf8, Violation, decimal_form
+from aigif._format._wire import Decimal, ExpCode, UVarInt, Utf8, Violation, decimal_form
 from conftest import binary64, decimal_bytes, exp, string, uv
 
 

@@ -193,7 +193,7 @@ def test_a_missing_or_altered_dictionary_is_refused_not_a_crash(monkeypatch):
     """R5.6/R9.1: a reader without the published dictionary refuses with unsupported-compressor;
     the writer falls back to the other compressors."""
     import aigif
-    from aigif import _dictionaries
+    from aigif._format import _dictionaries
 
     prompt = "masterpiece, best quality, 1girl, solo, looking at viewer, lowres, bad anatomy"
     data = aigif.dumps(aigif.AigifFile(data=aigif.Data(prompt=prompt)))

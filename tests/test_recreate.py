@@ -12,7 +12,7 @@ Issue requirements covered here:
   ``--force``, which says what it ignored";
 * "when the model is missing but the file stores its pixels, return the stored pixels and say why".
 
-The built-in model (``aigif/models/tiny-sd``) may be rebuilt with other weights: no pixel value or
+The built-in model (``aigif/_recreate/models/tiny-sd``) may be rebuilt with other weights: no pixel value or
 hash is hard-coded; every expectation is computed from a run in the same test. One module-scoped
 ``Engine`` is reused (the model loads once); the public ``aigif.recreate`` is pointed at it by a
 fixture, since it has no ``engine`` argument.

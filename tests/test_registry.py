@@ -8,7 +8,7 @@ from collections import Counter
 import pytest
 
 import aigif
-from aigif._registry import ESCAPE_4BIT, ESCAPE_EXP, REGISTRIES
+from aigif._format._registry import ESCAPE_4BIT, ESCAPE_EXP, REGISTRIES
 from conftest import ROOT, string
 
 RAW_TEXT = (ROOT / "aigif" / "registries.json").read_text("utf-8")

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import aigif
-from aigif._registry import ESCAPE_4BIT, ESCAPE_EXP, REGISTRIES
-from aigif._schema import DETERMINISM_FLAGS, FIELDS
+from aigif._format._registry import ESCAPE_4BIT, ESCAPE_EXP, REGISTRIES
+from aigif._format._fields import BY_TAG as FIELDS, DETERMINISM_FLAGS
 
 SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

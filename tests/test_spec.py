@@ -13,7 +13,7 @@ import pytest
 
 import aigif
 from aigif._errors import FORMAT_CODES
-from aigif._schema import FIELDS
+from aigif._format._fields import BY_TAG as FIELDS
 from conftest import (EXAMPLE2_BYTES, EXAMPLE2_JSON, EXAMPLE3_BYTES, ROOT, SPEC_PATH, TABLE1_BYTES, TABLE1_JSON,
                       compression, decimal_bytes, exp, field, make_file, string, uv)
 
@@ -80,10 +80,10 @@ def field_registry_rows() -> list[list[str]]:
 
 
 def test_field_registry_matches_the_schema():
-    """6.7/R6.3: tag, name and critical columns equal aigif._schema.FIELDS; critical == the tag is odd."""
+    """6.7/R6.3: tag, name and critical columns equal aigif._format._fields.TABLE; critical == the tag is odd."""
     rows = field_registry_rows()
     spec = {int(tag): (name, critical) for tag, name, _json, critical, *_ in rows}
-    assert {tag: name for tag, (name, _) in spec.items()} == {tag: name for tag, (name, _) in FIELDS.items()}
+    assert {tag: name for tag, (name, _) in spec.items()} == {tag: field.name for tag, field in FIELDS.items()}
     for tag, (name, critical) in spec.items():
         assert critical in ("yes", "no"), (tag, critical)
         assert (critical == "yes") == (tag % 2 == 1), f"field {tag} {name}: critical must equal the odd bit"

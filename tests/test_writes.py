@@ -27,7 +27,7 @@ import test_cli
 from test_import import A1111_TEXT, png_with
 
 import aigif
-from aigif import _io
+from aigif import _files
 from conftest import TABLE1_JSON, raises_code, table1
 
 TEMP = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")  # what tempfile.mkstemp makes of ".NAME." + ".tmp"
@@ -205,7 +205,7 @@ def test_a_failed_write_leaves_nothing_half_written(tmp_path, monkeypatch, failu
     if mode == "replace":
         target.write_bytes(b"the old file")
     for name, replacement in replaced.items():
-        monkeypatch.setattr(_io.os, name, replacement)
+        monkeypatch.setattr(_files.os, name, replacement)
     if code is None:
         with pytest.raises(KeyboardInterrupt):
             aigif.write(table1(), target, overwrite=mode == "replace")
@@ -226,7 +226,7 @@ def test_a_failed_write_leaves_nothing_half_written(tmp_path, monkeypatch, failu
 def test_disk_full_in_the_cli_is_one_line_and_no_file(tmp_path, monkeypatch):
     params = tmp_path / "p.json"
     params.write_text(json.dumps(TABLE1_JSON), "utf-8")
-    monkeypatch.setattr(_io.os, "fdopen", _half_then_enospc)
+    monkeypatch.setattr(_files.os, "fdopen", _half_then_enospc)
     result = test_cli.run(["build", str(params), "-o", str(tmp_path / "t.aigif")])
     assert result.status == 1 and result.error_code() == "io-error"
     assert "No space left on device" in result.stderr
@@ -275,7 +275,7 @@ def test_a_missing_folder_is_an_error_not_created(tmp_path):
 
 
 def test_permission_denied_is_io_error(tmp_path, monkeypatch):
-    monkeypatch.setattr(_io.tempfile, "mkstemp", _fails(PermissionError, errno.EACCES, os.strerror(errno.EACCES)))
+    monkeypatch.setattr(_files.tempfile, "mkstemp", _fails(PermissionError, errno.EACCES, os.strerror(errno.EACCES)))
     with raises_code("io-error", aigif.FileError) as info:
         aigif.write(table1(), tmp_path / "cat.aigif")
     assert "Permission denied" in info.value.message
@@ -315,8 +315,8 @@ def test_the_file_and_then_its_folder_are_synced(tmp_path, monkeypatch):
         synced.append("link")
         real_link(src, dst)
 
-    monkeypatch.setattr(_io.os, "fsync", fsync)
-    monkeypatch.setattr(_io.os, "link", link)
+    monkeypatch.setattr(_files.os, "fsync", fsync)
+    monkeypatch.setattr(_files.os, "link", link)
     aigif.write(table1(), tmp_path / "cat.aigif")
     assert synced == ["file", "link", "folder"]
 
@@ -324,7 +324,7 @@ def test_the_file_and_then_its_folder_are_synced(tmp_path, monkeypatch):
 def test_written_files_get_the_usual_mode(tmp_path):
     """mkstemp makes 0600; a written file is 0666 minus the umask, as ``open`` would make it."""
     aigif.write(table1(), tmp_path / "cat.aigif")
-    assert stat.S_IMODE((tmp_path / "cat.aigif").stat().st_mode) == 0o666 & ~_io._UMASK
+    assert stat.S_IMODE((tmp_path / "cat.aigif").stat().st_mode) == 0o666 & ~_files._UMASK
 
 
 # ---------------------------------------------------------------------------------------------
@@ -429,7 +429,7 @@ def test_losing_a_race_in_the_cli_names_force(tmp_path, monkeypatch):
         if not target.exists():
             target.write_bytes(b"the other writer's")
 
-    monkeypatch.setattr(_io.os, "fsync", fsync)
+    monkeypatch.setattr(_files.os, "fsync", fsync)
     result = test_cli.run(["build", str(params), "-o", str(target)])
     assert result.status == 1
     assert result.lines == [f"aigif: error: {target} exists and is not overwritten (use --force) [exists]"]
@@ -487,7 +487,7 @@ def _worker(kind: str, index: int, directory: str, barrier, results) -> None:
         else:
             for round_ in range(ROUNDS):
                 try:
-                    _io.write_bytes_atomic(folder / f"{kind}{round_}.bin", payload(index),
+                    _files.write_bytes_atomic(folder / f"{kind}{round_}.bin", payload(index),
                                            overwrite=kind == "replace")
                     outcome.append("won")
                 except aigif.FileError as err:
@@ -540,7 +540,7 @@ def test_a_writer_arriving_at_the_last_moment_does_not_win_too(tmp_path, monkeyp
 
     def write(who: int) -> None:
         try:
-            _io.write_bytes_atomic(target, payload(who))
+            _files.write_bytes_atomic(target, payload(who))
             outcomes[who] = "won"
         except aigif.FileError as err:
             outcomes[who] = err.code
@@ -554,10 +554,10 @@ def test_a_writer_arriving_at_the_last_moment_does_not_win_too(tmp_path, monkeyp
         return move
 
     if links:
-        monkeypatch.setattr(_io.os, "link", moving(real_link))
+        monkeypatch.setattr(_files.os, "link", moving(real_link))
     else:
-        monkeypatch.setattr(_io.os, "link", _fails(OSError, errno.EPERM, os.strerror(errno.EPERM)))
-        monkeypatch.setattr(_io.os, "replace", moving(real_replace))
+        monkeypatch.setattr(_files.os, "link", _fails(OSError, errno.EPERM, os.strerror(errno.EPERM)))
+        monkeypatch.setattr(_files.os, "replace", moving(real_replace))
     write(0)
     assert sorted(outcomes.values()) == ["exists", "won"], outcomes
     winner = next(who for who, outcome in outcomes.items() if outcome == "won")

@@ -28,7 +28,7 @@ from pathlib import Path
 import aigif
 from aigif._import._found import Found
 from aigif._import._mapping import model_id, scheduler_for
-from aigif._registry import REGISTRIES
+from aigif._format._registry import REGISTRIES
 
 #: The platform every record is given, in both AIGIF and the paper's layout: a typical GPU
 #: generation (registry codes GPU 28 and CUDA 1, one byte each in both layouts).
@@ -343,15 +343,17 @@ def aigif_parts(data: bytes) -> dict[str, int]:
     """
     import zstandard
 
-    from aigif import _fastread as f
+    from aigif._format import _fastread as f
+    from aigif._format._fields import read_coded, read_nibbles
+    from aigif._format._wire import Reader
 
-    r = f._Reader(data, 11, len(data) - 4)
-    f._coded_byte(r, "device", "arch")
-    f._coded_exp(r, "gpu")
-    f._coded_exp(r, "cuda")
+    r = Reader(data, 11, len(data) - 4)
+    read_nibbles(r, "device", "arch")
+    read_coded(r, "gpu")
+    read_coded(r, "cuda")
     platform_end = r.pos
-    f._coded_exp(r, "model")
-    f._coded_byte(r, "dtype", "scheduler")
+    read_coded(r, "model")
+    read_nibbles(r, "dtype", "scheduler")
     model_end = r.pos
     stored = r.uvarint()
     length_end = r.pos

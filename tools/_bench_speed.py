@@ -128,7 +128,7 @@ def interleaved(methods: list[Method], rounds: int, ratios: dict[str, tuple[str,
 
 def fast_path_count(blobs) -> int:
     """How many files the reader's fast path accepts (the others go to the construct schema)."""
-    from aigif import _fastread
+    from aigif._format import _fastread
 
     accepted = 0
     for blob in blobs:

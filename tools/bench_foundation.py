@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 import aigif
-from aigif._codec import loads_schema
-from aigif._json import from_json
+from aigif._format._read import loads_schema
+from aigif._format._json import from_json
 
 ROOT = Path(__file__).resolve().parent.parent
 

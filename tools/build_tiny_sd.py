@@ -18,10 +18,10 @@ CPU, the thread count or the torch version (see portable_reinit).  The SHA-256 o
 
 Usage::
 
-    python tools/build_tiny_sd.py            # -> aigif/models/tiny-sd/
+    python tools/build_tiny_sd.py            # -> aigif/_recreate/models/tiny-sd/
     python tools/build_tiny_sd.py --out DIR
     python tools/build_tiny_sd.py --check    # rebuild in a temp dir and compare what
-                                             # decides the model with aigif/models/tiny-sd
+                                             # decides the model with aigif/_recreate/models/tiny-sd
 
 ``--check`` compares what decides the model, not how a library formats it: the weights, the
 tokenizer's vocabulary and merges byte for byte, and every JSON file by its parsed content without
@@ -51,7 +51,7 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DIFFUSERS_NO_ADVISORY_WARNINGS", "1")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_OUT = REPO_ROOT / "aigif" / "models" / "tiny-sd"
+DEFAULT_OUT = REPO_ROOT / "aigif" / "_recreate" / "models" / "tiny-sd"
 
 # Seeds of each component (fixed forever; changing any of them changes the
 # model and therefore the pinned hashes).  Used both for torch.manual_seed

@@ -66,7 +66,7 @@ from aigif._recreate import _determinism
 _determinism.prepare(profile)
 import torch
 torch.set_num_threads(threads)
-from aigif._model import AigifFile, Data, Model, Platform, SchedulerOptions
+from aigif._format._model import AigifFile, Data, Model, Platform, SchedulerOptions
 from aigif._recreate import _engine, Engine
 _engine._quiet()
 applied = _determinism.apply(profile)

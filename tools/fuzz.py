@@ -7,11 +7,11 @@
     python tools/fuzz.py --self-test          # prove a planted bug is caught (exit 0 if it is)
 
 Every input must keep the reader's contract (spec R9.1, R10.1, R10.2 and the fast path's promise,
-see ``aigif/_fastread.py``); an input that breaks it is a *crasher*:
+see ``aigif/_format/_fastread.py``); an input that breaks it is a *crasher*:
 
 1. ``aigif.loads`` returns a file or raises ``AigifError``: any other exception is a crasher, and
    so is an input that takes more than 1 s (libFuzzer ``-timeout``) or more memory than the cap.
-2. If the fast path (``_fastread.parse``) accepts the bytes, the schema (``_codec.loads_schema``)
+2. If the fast path (``_fastread.parse``) accepts the bytes, the schema (``_read.loads_schema``)
    accepts them too and builds an equal object (same JSON form, same stored text block); and the
    fast path never runs out of memory or stack (``aigif.loads`` would hide it behind the schema).
 3. A file that is read is rewritten by ``aigif.dumps`` to the very same bytes, and its JSON form
@@ -86,8 +86,8 @@ class Finding(Exception):
 
 def check(data: bytes) -> None:
     """Raise ``Finding`` if the reader breaks its contract on ``data``; return otherwise."""
-    obj = read(data)
     check_fast_path(data)
+    obj = read(data)
     if obj is not None:
         check_rewrite(data, obj)
 
@@ -107,16 +107,16 @@ def read(data: bytes):
 def check_fast_path(data: bytes) -> None:
     """The fast path may only accept what the schema accepts, building the same object."""
     import aigif
-    from aigif import _codec, _fastread
+    from aigif._format import _fastread, _read
 
     try:
         fast = _fastread.parse(data)
-    except (MemoryError, RecursionError) as err:  # aigif.loads hides these behind the schema: not here
-        raise Finding("fast-path-exhausted", f"the fast path raised {type(err).__name__}") from err
-    except Exception:  # noqa: BLE001 - refusing is always allowed: the schema then decides
+    except _fastread.Reject:  # refusing is always allowed: the schema then decides
         return
+    except Exception as err:  # noqa: BLE001 - precisely what this checks for: anything else is a bug
+        raise Finding("fast-path-bug", f"the fast path raised {type(err).__name__}: {err}") from err
     try:
-        reference = _codec.loads_schema(data)
+        reference = _read.loads_schema(data)
     except Exception as err:  # noqa: BLE001
         raise Finding("fast-path-accepts", f"the fast path accepts a file the schema refuses: {err!r}") from err
     if fast != reference or fast.stored_text != reference.stored_text or aigif.to_json(fast) != aigif.to_json(

@@ -66,7 +66,7 @@ def generate(scratch: Path, cases_to_make: list[dict]) -> dict:
     import PIL
 
     import aigif
-    from aigif._model import SchedulerOptions
+    from aigif._format._model import SchedulerOptions
     from aigif._recreate import Engine, _engine, recreate, save
 
     _engine._quiet()

@@ -43,7 +43,7 @@ import _bench_formats as formats  # noqa: E402
 from spec_encoder import string, text_content  # noqa: E402
 
 import aigif  # noqa: E402
-from aigif import _dictionaries  # noqa: E402
+from aigif._format import _dictionaries  # noqa: E402
 
 PHRASES = ROOT.parent / "shared" / "data" / "prompt-phrases.tsv"
 

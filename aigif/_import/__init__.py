@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._errors import SourceError, UsageError
-from .._model import (AigifFile, Compression, Data, Faithfulness, Model, Payload, Platform, Source, SourceText)
+from .._format._model import AigifFile, Compression, Data, Faithfulness, Model, Payload, Platform, Source, SourceText
 from ._containers import read_carriers
 from ._dialects import parse
 from ._found import Carrier, Found, ImageInfo
-from ._mapping import adapters_for, judge, model_id, parse_hash, scheduler_for, tool_label, vae_for
+from ._mapping import NOT_RECREATABLE, adapters_for, judge, model_id, parse_hash, scheduler_for, tool_label, vae_for
 
 __all__ = ["import_image", "ImportReport", "IMAGE_SUFFIXES", "LOOKED_IN"]
 
@@ -94,6 +94,10 @@ def _to_aigif(found: Found, info: ImageInfo, carriers: list[Carrier], name: str)
     for what, value in (("width", width), ("height", height)):
         if not 1 <= value <= 16_384:
             raise SourceError(f"{name}: {what} {value} is outside 1..16384", code="bad-metadata", path=what)
+    if width % 8 or height % 8:  # the recreator refuses such a size, even forced
+        taken = " (the image's own size: the metadata does not record one)" if found.width is None or \
+            found.height is None else ""
+        verdict.lower(NOT_RECREATABLE, f"{width}x{height} is not a multiple of 8, which diffusion models need{taken}")
     seed, steps, guidance = found.seed, found.steps, found.guidance_scale
     placeholders = [text for value, text in ((seed, "seed 0"), (steps, "1 step"), (guidance, "guidance 0"))
                     if value is None]

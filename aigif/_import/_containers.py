@@ -24,7 +24,7 @@ import struct
 import zlib
 
 from .._errors import SourceError
-from .._io import read_bytes
+from .._files import read_bytes
 from ._exif import ExifError, exif_carriers
 from ._found import Carrier, ImageInfo
 from ._stealth import PngPixels, StealthError, find_stealth
@@ -176,10 +176,9 @@ class _Png:
         where = f"png:{kind}"
         sep = body.find(b"\x00")
         if sep < 0:  # no keyword terminator: all keyword, no text (as Pillow reads it)
-            key = body.decode("latin-1")
             notes.append("malformed chunk: no NUL after the keyword")
-            return Carrier(where, key, "", "; ".join(notes))
-        key = body[:sep].decode("latin-1")
+            return Carrier(where, _keyword(body, notes), "", "; ".join(notes))
+        key = _keyword(body[:sep], notes)
         rest = body[sep + 1:]
         if kind == "tEXt":
             raw = rest
@@ -354,3 +353,11 @@ def _webp(data: bytes, name: str) -> tuple[ImageInfo, list[Carrier]]:
     else:
         width, height, alpha = frame
     return ImageInfo("WEBP", width, height, "RGBA" if alpha else "RGB"), carriers
+
+
+def _keyword(raw: bytes, notes: list[str]) -> str:
+    """A text chunk's keyword; an empty one (which PNG forbids, and R6.8 cannot store) gets a name."""
+    if raw:
+        return raw.decode("latin-1")
+    notes.append("malformed chunk: empty keyword")
+    return "(empty keyword)"

@@ -13,8 +13,8 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from .._model import Adapter, ModelRef, SchedulerOptions
-from .._registry import HASH_LENGTHS, REGISTRIES
+from .._format._model import Adapter, ModelRef, SchedulerOptions
+from .._format._registry import HASH_LENGTHS, REGISTRIES
 from ._found import Found
 
 EXACT, APPROXIMATE, NOT_RECREATABLE = "exact-possible", "approximate", "not-recreatable"
@@ -100,6 +100,12 @@ _NO_SCHEDULE_EQUIVALENT = {"polyexponential", "kl optimal", "kl_optimal", "align
                            "karras exponential"}
 _A1111_LEGACY_SUFFIXES = ("Karras", "Exponential", "Polyexponential", "SGM Uniform", "SGMUniform", "KL Optimal",
                           "Align Your Steps", "Simple", "Normal", "DDIM", "Beta", "Uniform")
+#: Registry schedulers whose diffusers class has no sigma-schedule option (``use_karras_sigmas``,
+#: ``use_exponential_sigmas``, ``use_beta_sigmas``), by class: the recreator cannot honour a Karras,
+#: exponential or beta schedule on them and, forced, keeps the class's own (the verdict says so).
+#: tests/recreate/test_contract.py holds this table to the installed diffusers.
+NO_SIGMA_OPTIONS = {"ddim": "DDIMScheduler", "pndm": "PNDMScheduler", "euler_a": "EulerAncestralDiscreteScheduler",
+                    "lcm": "LCMScheduler", "tcd": "TCDScheduler", "ddpm": "DDPMScheduler"}
 _COMFY_TOOLS = {"comfyui", "swarmui", "fooocus", "fooocus-mre", "ruined-fooocus", "tensorart"}
 _INVOKE_TOOLS = {"invokeai"}
 DIFFUSERS_NATIVE = {"huggingface-space", "diffusers", "aigif"}
@@ -189,6 +195,8 @@ def model_id(name: str | None) -> tuple[str, bool]:
         return "unknown-model", False
     registry = REGISTRIES["model"]
     stem = re.sub(r"\.(safetensors|ckpt|pt|pth|bin|gguf)$", "", name.strip(), flags=re.IGNORECASE)
+    stem = stem.replace("\\", "/")  # a subfolder of a Windows tool's model folder ("SDXL\\model.safetensors")
+    stem = stem.rsplit("/", 1)[-1] if stem.count("/") > 1 else stem  # a model name is NAME or OWNER/NAME (R5.3)
     stem = stem.rsplit("/", 1)[-1] if stem.count("/") and stem.rsplit("/", 1)[-1] in KNOWN_CHECKPOINTS else stem
     stem = re.sub(r"\s*\[[0-9a-fA-F]{8,10}\]$", "", stem)  # A1111 titles: "name [45a21ea00a]"
     for candidate in (stem, stem.lower()):
@@ -279,6 +287,7 @@ def judge(found: Found, scheduler: SchedulerChoice | None, model_known: bool) ->
                                        "AIGIF v1 records one")
     if found.img2img:
         verdict.lower(NOT_RECREATABLE, "img2img: the source image is not stored")
+    _unsupported_by_the_recreator(found, scheduler, verdict)
     if not model_known:
         verdict.lower(APPROXIMATE, f"model {found.model_name!r} is not in the AIGIF registry: recreation needs "
                                    "a local copy (--model-dir)" if found.model_name else "the model is not recorded")
@@ -299,3 +308,23 @@ def judge(found: Found, scheduler: SchedulerChoice | None, model_known: bool) ->
         verdict.lower(APPROXIMATE, f"ENSD {found.extra['ENSD']} (A1111 eta noise seed delta) has no diffusers "
                                    "equivalent")
     return verdict
+
+
+def _unsupported_by_the_recreator(found: Found, scheduler: SchedulerChoice | None, verdict: Verdict) -> None:
+    """What ``aigif recreate`` cannot honour and ``--force`` ignores, named so that an ``approximate``
+    verdict says what a recreation leaves out (the recreator's preflight; tests/recreate/test_contract.py)."""
+    if scheduler is not None and scheduler.equivalent and scheduler.options.sigmas != "default" \
+            and scheduler.name in NO_SIGMA_OPTIONS:
+        sigmas = scheduler.options.sigmas
+        verdict.lower(APPROXIMATE, f"{'Karras' if sigmas == 'karras' else sigmas} sigmas: diffusers' "
+                                   f"{NO_SIGMA_OPTIONS[scheduler.name]} has no use_{sigmas}_sigmas option, so a "
+                                   "recreation keeps the scheduler's default schedule")
+    if found.loras:
+        names = ", ".join(f"{lora.kind or 'lora'} {lora.name!r}" for lora in found.loras[:3])
+        more = f" and {len(found.loras) - 3} more" if len(found.loras) > 3 else ""
+        verdict.lower(APPROXIMATE, f"adapters ({names}{more}) are left out: the recreator does not apply "
+                                   "adapters yet")
+    vae = vae_for(found)
+    if vae is not None:
+        verdict.lower(APPROXIMATE, f"VAE {vae.name!r} is left out: the recreator does not load a separate VAE yet "
+                                   "(the model's own is used)")

@@ -18,13 +18,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._codec import dumps
+from .._format._write import dumps
 from .._errors import FileError, RecreateError
-from .._io import read, write_bytes_atomic
-from .._model import AigifFile, Compression, Data, Model, Payload, Platform, SchedulerOptions
+from .._format._read import read
+from .._files import write_bytes_atomic
+from .._format._model import AigifFile, Compression, Data, Model, Payload, Platform, SchedulerOptions
 from .. import _pixels
 from . import _determinism, _models
-from ._safety import Budget, screen
+from ._safety import Budget, Problem, screen
 
 if TYPE_CHECKING:
     from . import _platform
@@ -96,32 +97,59 @@ def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool
 
     Refuses, with a ``RecreateError``, a file beyond ``budget`` or naming an unsafe model
     (``limit-exceeded``, ``model-refused``: before torch is imported), and a file whose model,
-    scheduler or data type cannot be honoured here, unless ``force``; when the model is missing but
-    the file stores its pixels, the stored pixels are returned. ``announce``, if given, receives the
-    platform check's ``Expectation`` before the pipeline runs.
+    scheduler or data type cannot be honoured here, unless ``force`` (``preflight``, which runs
+    first); when the model is missing but the file stores its pixels, the stored pixels are
+    returned. ``announce``, if given, receives the platform check's ``Expectation`` before the
+    pipeline runs.
     """
     obj = source if isinstance(source, AigifFile) else read(source)
-    screen(obj, budget)
-    profile = prepare_for(obj, device if engine is None else engine.device)
-    from . import _engine, _platform
-
-    engine = engine or _new_engine(device=device, model_dirs=[Path(d) for d in model_dirs],
-                                   allow_download=allow_download)
+    device = device if engine is None else engine.device
     try:
-        notes = _engine.preflight(obj, engine.device, force)
+        profile, problems = _preflight(obj, device, force, budget)
+        engine = engine or _new_engine(device=device, model_dirs=[Path(d) for d in model_dirs],
+                                       allow_download=allow_download)
         loaded = engine.load(obj.model)
-    except RecreateError as error:
+    except RecreateError as error:  # what screen() refuses (limit-exceeded, model-refused) is not excused
         if obj.payload.pixels is not None and error.code in ("model-not-found", "cannot-honour"):
+            from . import _engine
+
             image = _engine.decode_pixels(obj)
             return Recreation(image, "stored pixels", None, None, _check_digest(obj, image),
                               [f"not recreated: {error.message}"])
         raise
+    from . import _platform
+
     applied = _determinism.apply(profile)
     expected = _platform.expectation(obj.platform, engine.platform_for(obj, applied))
     if announce is not None:
         announce(expected)
     image, _ = engine.generate(obj, applied)
+    notes = [problem.message for problem in problems]
     return Recreation(image, "recreated", expected, loaded.weights, _check_digest(obj, image), notes, applied)
+
+
+def preflight(obj: AigifFile, *, device: str = "cpu", force: bool = False, budget: Budget = Budget()) -> list[Problem]:
+    """Every check ``recreate`` makes before it looks for the model, by the same code ``recreate`` runs.
+
+    In order: the budget and the model's name (``screen``, before torch is imported), the file's
+    determinism profile (``prepare_for``), then what this recreator cannot honour (the size, the
+    scheduler and its options and configuration, the model's registry code, the data type, the
+    device, the RNG, a VAE, adapters, img2img strength, embedded weights). Needs no model weights,
+    and does not look for them: whether the model is here is ``Engine.load``'s question.
+
+    Raises ``RecreateError`` for what is refused (``limit-exceeded``, ``model-refused``,
+    ``cannot-honour``); ``force`` lets through what can be ignored, and those things are returned
+    (``Problem``: the message a recreation notes, and the field). Without ``force`` it returns ``[]``.
+    """
+    return _preflight(obj, device, force, budget)[1]
+
+
+def _preflight(obj: AigifFile, device: str, force: bool, budget: Budget) -> tuple[str, list[Problem]]:
+    screen(obj, budget)  # cheap, and refused before torch is imported
+    profile = prepare_for(obj, device)  # the profile's environment, before torch is imported
+    from . import _engine
+
+    return profile, _engine.preflight(obj, device, force)
 
 
 def prepare_for(obj: AigifFile, device: str = "cpu") -> str:
@@ -217,5 +245,5 @@ def verify(source, image, **options) -> tuple[Recreation, Comparison]:
     return result, compare(result.image, image)
 
 
-__all__ = ["save", "recreate", "verify", "prepare_for", "Recreation", "Comparison", "compare", "Engine", "Budget",
-           "screen"]
+__all__ = ["save", "recreate", "verify", "preflight", "Problem", "prepare_for", "Recreation", "Comparison", "compare",
+           "Engine", "Budget", "screen"]

@@ -20,8 +20,9 @@ import torch
 
 from .. import _pixels
 from .._errors import RecreateError, UsageError
-from .._model import AigifFile, Model
+from .._format._model import AigifFile, Model
 from . import _determinism, _models, _platform, _schedulers
+from ._safety import Problem
 
 # Read by diffusers when it is first imported, which is after this module (notes §5: "disables remote
 # code globally"); a user's own setting is kept. Recreation never asks for remote code either way.
@@ -57,16 +58,19 @@ def deterministic(applied: _determinism.Applied, threads: int | None):
 pixel_digest = _pixels.digest  # spec field 20: SHA-256 over 8-bit RGB (R6.6)
 
 
-def preflight(obj: AigifFile, device: str, force: bool) -> list[str]:
+def preflight(obj: AigifFile, device: str, force: bool) -> list[Problem]:
     """Everything else that can be refused without loading a model (after ``_safety.screen``, which
-    needs no torch). Returns notes for forced items."""
+    needs no torch; ``aigif._recreate.preflight`` runs both, as ``recreate`` does). Refuses what
+    cannot be done at all and, unless ``force``, the first thing ``force`` would ignore; returns
+    those things (message and field), which a forced recreation notes."""
     data, model = obj.data, obj.model
     for side, value in (("width", data.width), ("height", data.height)):
         if value < 8 or value % 8:
             raise RecreateError(f"{data.width}x{data.height} is not a multiple of 8, which diffusion models need",
                                 code="cannot-honour", path=f"data.{side}")
-    _schedulers.scheduler_class(model)  # an unknown scheduler, or a configuration it does not take
-    _models.entry_for(model)  # a model code this version does not know
+    _, _, unhonoured = _schedulers.resolve(model)  # an unknown scheduler, or a configuration it does not take
+    entry = _models.entry_for(model)  # a model code this version does not know
+    _schedulers.build(model, entry.scheduler or {})  # values it refuses (the model's own configuration comes later)
     problems = []
     if model.dtype not in DTYPES:
         problems.append((f"data type {model.dtype!r} is not supported", "model.dtype"))
@@ -84,10 +88,11 @@ def preflight(obj: AigifFile, device: str, force: bool) -> list[str]:
     if obj.payload.model is not None:
         problems.append(("embedded model weights (field 21) are never loaded; the named model is used",
                          "payload.model"))
+    problems += [(message, "model.scheduler_options") for message in unhonoured]
     if problems and not force:
         message, path = problems[0]
         raise RecreateError(f"{message} (--force recreates anyway, ignoring it)", code="cannot-honour", path=path)
-    return [message for message, _ in problems]
+    return [Problem(message, path) for message, path in problems]
 
 
 @dataclass

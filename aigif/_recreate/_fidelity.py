@@ -32,9 +32,10 @@ from pathlib import Path
 import numpy as np
 
 from .._errors import AigifError, FileError, RecreateError, UsageError
-from .._io import read, write_bytes_atomic
-from .._json import to_json
-from .._model import AigifFile
+from .._format._read import read
+from .._files import write_bytes_atomic
+from .._format._json import to_json
+from .._format._model import AigifFile
 from . import _determinism, _engine, _models, _platform
 from ._metrics import Comparison, as_array, compare
 

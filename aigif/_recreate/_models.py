@@ -22,7 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 from .._errors import RecreateError
-from .._model import Model
+from .._format._model import Model
 
 #: Pipelines a file may ask for (by model registry entry or by a local model_index.json).
 ALLOWED_PIPELINES = frozenset({
@@ -57,7 +57,7 @@ _REPO_PART = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?")  # 
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """One model of the recreation registry (``aigif/models_registry.json``)."""
+    """One model of the recreation registry (``aigif/_recreate/models_registry.json``)."""
 
     name: str
     repo: str | None
@@ -78,7 +78,7 @@ class ModelEntry:
 
 
 def registry() -> dict[str, ModelEntry]:
-    raw = json.loads(resources.files("aigif").joinpath("models_registry.json").read_text("utf-8"))
+    raw = json.loads(resources.files("aigif._recreate").joinpath("models_registry.json").read_text("utf-8"))
     return {name: ModelEntry(name=name, repo=e["repo"], revision=e["revision"], pipeline=e["pipeline"],
                              scheduler=e["scheduler"], files=e["files"], builtin=e.get("builtin"),
                              default_size=e.get("size", 512))
@@ -86,7 +86,7 @@ def registry() -> dict[str, ModelEntry]:
 
 
 def builtin_dir(entry: ModelEntry) -> Path:
-    return Path(str(resources.files("aigif").joinpath("models", entry.builtin)))
+    return Path(str(resources.files("aigif._recreate").joinpath("models", entry.builtin)))
 
 
 def entry_for(model: Model) -> ModelEntry:
@@ -270,7 +270,7 @@ def file_sha256(path: Path) -> str:
     value = sha256_of(Path(real))
     cache[key] = value
     try:
-        from .._io import write_bytes_atomic
+        from .._files import write_bytes_atomic
 
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         write_bytes_atomic(cache_file, json.dumps(cache, indent=0).encode(), overwrite=True)

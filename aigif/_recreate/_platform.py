@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .._model import Platform
+from .._format._model import Platform
 from . import _determinism
 
 _ARCH_ALIASES = {"amd64": "x86_64", "x64": "x86_64", "arm64": "aarch64", "armv8": "aarch64"}

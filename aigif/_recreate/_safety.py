@@ -11,10 +11,18 @@ here is cheap, so a refusal costs milliseconds and loads nothing (reproducibilit
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .._errors import RecreateError
-from .._model import AigifFile
+from .._format._model import AigifFile
 from . import _models
+
+
+class Problem(NamedTuple):
+    """Something in a file that recreation cannot honour but ``force`` may ignore: what, and the field."""
+
+    message: str
+    path: str  # the field, as ``RecreateError.path`` names it: "data.rng", "model.scheduler_options", ...
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,11 @@ import dataclasses
 import json
 from typing import Any
 
-from ._codec import text_compressor_for
-from ._errors import UsageError
+from .._errors import UsageError
+from ._fields import BY_HOME, DETERMINISM_FLAGS
 from ._model import (Adapter, AigifFile, Compression, Data, Extension, Faithfulness, Model, ModelRef, Payload,
                      Platform, SchedulerOptions, Source, SourceText)
-from ._schema import DETERMINISM_FLAGS
+from ._write import text_compressor_for
 
 #: Keys listed even when they hold their default: Table I's core (R11.2).
 CORE = {
@@ -110,7 +110,7 @@ def from_json(doc: Any) -> AigifFile:
     sections = {name: _section(doc, name) for name in SECTIONS}
 
     comp = dict(sections["compression"])
-    payload = _build(Payload, sections["payload"], "payload", {"pixels": _bytes, "model": _bytes})
+    payload = _build(Payload, sections["payload"], "payload")
     for flag, present in (("save_pixels", payload.pixels is not None), ("save_model", payload.model is not None)):
         given = comp.pop(flag, present)
         if given is not present:
@@ -119,31 +119,30 @@ def from_json(doc: Any) -> AigifFile:
                              code="invalid-json", path=f"compression.{flag}")
     return AigifFile(
         compression=_build(Compression, comp, "compression"),
-        platform=_build(Platform, sections["platform"], "platform", {
-            "determinism": lambda v, p: frozenset(_list(v, p, str)),
-            "software": _strmap}),
-        model=_build(Model, sections["model"], "model", {
-            "scheduler_options": lambda v, p: _build(SchedulerOptions, _expect(v, dict, p), p),
-            "scheduler_config": _strmap,
-            "vae": lambda v, p: _build(ModelRef, _expect(v, dict, p), p),
-            "adapters": lambda v, p: tuple(_build(Adapter, _expect(a, dict, f"{p}[{i}]"), f"{p}[{i}]")
-                                           for i, a in enumerate(_list(v, p, dict)))}),
+        platform=_build(Platform, sections["platform"], "platform"),
+        model=_build(Model, sections["model"], "model"),
         data=_build(Data, sections["data"], "data"),
         payload=payload,
-        source=_build(Source, sections["source"], "source", {
-            "faithfulness": lambda v, p: _faithfulness(_expect(v, dict, p), p),
-            "metadata": lambda v, p: tuple(_build(SourceText, _expect(e, dict, f"{p}[{i}]"), f"{p}[{i}]")
-                                           for i, e in enumerate(_list(v, p, dict)))}),
+        source=_build(Source, sections["source"], "source"),
         extensions=tuple(_extension(e, f"extensions[{i}]")
                          for i, e in enumerate(_list(doc.get("extensions", []), "extensions", dict))),
     )
 
 
-def _faithfulness(value: dict, path: str) -> Faithfulness:
-    _keys(value, {"level", "reasons"}, path)
-    if "level" not in value:
-        raise UsageError("missing key 'level'", code="invalid-json", path=path)
-    return Faithfulness(level=value["level"], reasons=tuple(_list(value.get("reasons", []), f"{path}.reasons", str)))
+def _value(shape, value, path: str):
+    """A field's JSON value -> the object's, by the field's ``json`` shape (``_fields.Field.json``)."""
+    if shape is None:
+        return value
+    if shape == "bytes":
+        return _bytes(value, path)
+    if shape == "strmap":
+        return _strmap(value, path)
+    if shape == "flags":
+        return frozenset(_list(value, path, str))
+    if isinstance(shape, tuple):  # an array of objects
+        (cls,) = shape
+        return tuple(_build(cls, item, f"{path}[{i}]") for i, item in enumerate(_list(value, path, dict)))
+    return _build(cls=shape, values=_expect(value, dict, path), path=path)
 
 
 def _extension(entry: dict, path: str) -> Extension:
@@ -155,9 +154,13 @@ def _section(doc: dict, name: str) -> dict:
     return _expect(doc.get(name, {}), dict, name)
 
 
-def _build(cls, values: dict, path: str, converters: dict | None = None):
-    """Check the keys against the dataclass and convert nested values; the writer checks the rest."""
-    converters = converters or {}
+def _build(cls, values: dict, path: str):
+    """Check the keys against the dataclass and convert the fields' values; the writer checks the rest.
+
+    A section's attributes that are fields of the table are converted by their row's JSON shape; a
+    list where a nested object holds a tuple of strings (a faithfulness' reasons) becomes a tuple.
+    """
+    section = path.split(".", 1)[0]
     fields = dataclasses.fields(cls)
     _keys(values, {f.name for f in fields}, path)
     for f in fields:
@@ -166,8 +169,23 @@ def _build(cls, values: dict, path: str, converters: dict | None = None):
         if values.get(f.name, 0) is None and f.default is not None:  # null only where absence is null
             raise UsageError("must not be null (leave the key out for its default)", code="invalid-json",
                              path=f"{path}.{f.name}")
-    return cls(**{key: converters[key](value, f"{path}.{key}") if key in converters and value is not None else value
-                  for key, value in values.items()})
+    converted = {}
+    for key, value in values.items():
+        field = BY_HOME.get((section, key)) if path == section else None
+        if value is None:
+            converted[key] = value
+        elif field is not None:
+            converted[key] = _value(field.json, value, f"{path}.{key}")
+        elif _default_of(cls, key) == ():
+            converted[key] = tuple(_list(value, f"{path}.{key}", str))
+        else:
+            converted[key] = value
+    return cls(**converted)
+
+
+def _default_of(cls, name: str):
+    declared = {f.name: f for f in dataclasses.fields(cls)}[name]
+    return None if declared.default is dataclasses.MISSING else declared.default
 
 
 def _keys(values: dict, known: set[str], path: str) -> None:

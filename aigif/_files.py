@@ -1,4 +1,8 @@
-"""Files: reading with clear errors, and atomic writes that never clobber by accident."""
+"""Files: reading with clear errors, and atomic writes that never clobber by accident.
+
+Every layer that touches the disk (the reader and writer, import, recreation, the command line)
+reads and writes through here, so each failure is a ``FileError`` that names the file.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,12 @@ import os
 import tempfile
 from pathlib import Path
 
-from ._codec import dumps, loads
 from ._errors import FileError
-from ._model import AigifFile
 
 PathLike = str | os.PathLike
 
 _UMASK = os.umask(0o022)  # read once (os.umask can only be read by setting it) and put back
 os.umask(_UMASK)
-
-
-def read(source: PathLike | bytes | bytearray | memoryview) -> AigifFile:
-    """Read an AIGIF file from a path or from bytes. Raises ``AigifError`` subclasses only."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return loads(source)
-    return loads(read_bytes(source))
 
 
 def read_bytes(path: PathLike) -> bytes:
@@ -34,16 +29,6 @@ def read_bytes(path: PathLike) -> bytes:
     except (OSError, ValueError) as err:  # ValueError: a NUL in the path
         raise FileError(f"cannot read {os.fspath(path)!r}: {getattr(err, 'strerror', None) or err}",
                         code="io-error") from None
-
-
-def write(obj: AigifFile, path: PathLike, *, overwrite: bool = False) -> int:
-    """Write ``obj`` to ``path`` atomically; returns the number of bytes written.
-
-    The bytes are produced first, so an object that cannot be written leaves no file behind.
-    """
-    data = dumps(obj)
-    write_bytes_atomic(path, data, overwrite=overwrite)
-    return len(data)
 
 
 def write_bytes_atomic(path: PathLike, data: bytes, *, overwrite: bool = False) -> None:

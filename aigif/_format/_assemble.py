@@ -1,53 +1,19 @@
 """Plain values read from a file -> the ``AigifFile`` dataclass tree.
 
-Both readers (the construct schema in ``_codec`` and the fast path in ``_fastread``) end here, so
-the mapping from the bitstream to the object is written once.
+Both readers (the construct schema through ``_read`` and the fast path in ``_fastread``) end here,
+so the mapping from the bitstream to the object is written once; each field goes to the home its
+row of ``_fields.TABLE`` gives.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
 
-from ._model import (AigifFile, Compression, Data, Extension, Faithfulness, Model, Payload, Platform,
-                     SchedulerOptions, Source, SourceText)
+from ._fields import SOURCE_METADATA, Field
+from ._model import AigifFile, Compression, Data, Extension, Model, Payload, Platform, Source
 from ._registry import REGISTRIES
-from ._schema import DETERMINISM_FLAGS, PREDICTIONS, SIGMAS, SPACINGS
 
 R = REGISTRIES
-
-#: Field name (spec 6.7) -> (section, attribute) of the object, where it differs from the name.
-FIELD_HOME = {
-    "scheduler_options": "model", "torch": "platform", "scheduler_config": "model", "diffusers": "platform",
-    "vae": "model", "cpu_capability": "platform", "adapters": "model", "threads": "platform",
-    "clip_skip": "model", "determinism": "platform", "rng": "data", "attention": "platform", "eta": "data",
-    "software": "platform", "strength": "data", "model_hash": ("model", "hash"),
-    "guidance_rescale": "data", "pixels": "payload", "pixel_digest": "payload",
-    "model_payload": ("payload", "model"), "source_tool": ("source", "tool"),
-    "source_version": ("source", "version"), "faithfulness": "source", "source_metadata": ("source", "metadata"),
-    "cpu_vendor": "platform", "cpu_model": "platform", "determinism_profile": "platform",
-}
-
-
-def coded(registry: str, code: int, name: str | None = None) -> str | int:
-    return R[registry].value_of(code, name)
-
-
-def hash_text(kind: int, digest: bytes) -> str | None:
-    """R4.5: a hash as ``"kind:hex"``; kind 0 means none."""
-    return None if kind == 0 else f"{coded('hash_kind', kind)}:{digest.hex()}"
-
-
-@functools.lru_cache(maxsize=128)  # frozen, so one object per value is shared
-def scheduler_options(bits: int) -> SchedulerOptions:
-    """R6.7 field 1."""
-    return SchedulerOptions(SIGMAS[bits & 3], SPACINGS[bits >> 2 & 3], PREDICTIONS[bits >> 4 & 3], bool(bits >> 6 & 1))
-
-
-def determinism(bits: int) -> frozenset[str]:
-    """R6.7 field 10."""
-    return frozenset(name for bit, name in enumerate(DETERMINISM_FLAGS) if bits >> bit & 1)
-
 
 def _fresh(cls, values: dict):
     """An instance of a frozen dataclass *without* running its ``__init__``.
@@ -79,8 +45,8 @@ assert not any(hasattr(cls, "__post_init__") for cls in _DEFAULTS), "_fresh woul
 
 
 def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, text: tuple, numbers: tuple,
-             guidance_scale: float, fields: dict) -> AigifFile:
-    """Build the object from core values and the fields (name -> value; unknown tag -> bytes).
+             guidance_scale: float, fields: dict[Field | int, object]) -> AigifFile:
+    """Build the object from core values and the fields (row -> value; unknown tag -> bytes).
 
     Every file comes through here, so the objects are built as dictionaries in one expression each
     (see ``_fresh``); the fields, which most files have one or none of, are sorted into place after.
@@ -108,11 +74,10 @@ def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, t
         if isinstance(key, int):
             extensions.append(Extension(key, value))
             continue
-        if key == "source_metadata":  # (entries, compressor code, stored block): keep the block (R10.2)
+        if key is SOURCE_METADATA:  # (entries, compressor code, stored block): keep the block (R10.2)
             stored_metadata = value
             value = value[0]
-        home = FIELD_HOME[key]
-        section, attribute = (home, key) if isinstance(home, str) else home
+        section, attribute = key.home
         if sections[section] is None:
             sections[section] = {}
         sections[section][attribute] = value
@@ -135,16 +100,6 @@ def _made(cls, fields: dict):
     obj = _new(cls)
     _setattr(obj, "__dict__", fields)
     return obj
-
-
-def faithfulness(level: str | int, reasons) -> Faithfulness:
-    """6.7 field 24."""
-    return Faithfulness(level, tuple(reasons))
-
-
-def source_metadata(entries, codec: int, raw: bytes) -> tuple[tuple[SourceText, ...], int, bytes]:
-    """R6.8 field 26: the entries, and the stored block they came from."""
-    return tuple(SourceText(where, key, text) for where, key, text in entries), codec, raw
 
 
 _COMPRESSIONS: dict[tuple[int, int, int], Compression] = {}

@@ -1,8 +1,10 @@
-"""The primitive types of spec section 4, as construct classes.
+"""The primitive types of spec section 4, twice: as construct classes and as the fast path's ``Reader``.
 
-Each class enforces its clause while parsing (so a bad byte is refused where it is read, with a
-stable code) and refuses to build anything the reader would refuse (so the writer is canonical).
-Everything else in the format is composed from these in ``_schema.py``.
+Each construct class enforces its clause while parsing (so a bad byte is refused where it is read,
+with a stable code) and refuses to build anything the reader would refuse (so the writer is
+canonical); the schema (``_schema.py``, ``_fields.py``) is composed from them. ``Reader`` reads the
+same primitives in straight-line code for the fast path: it only ever accepts, and raises ``Reject``
+at the first doubt, so that the schema decides and names the error (see ``_fastread``).
 """
 
 from __future__ import annotations
@@ -265,3 +267,122 @@ class Require(c.Construct):
 
     def _sizeof(self, context, path):
         return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The fast path's reader
+
+
+class Reject(Exception):
+    """Not provably valid on the fast path: let the schema decide."""
+
+
+_unpack_double = struct.Struct(">d").unpack_from
+
+
+def uvarint_at(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """R4.1: (value, position after it) of the uvarint at ``pos``, within ``data[:end]``."""
+    if pos < end:
+        byte = data[pos]
+        if byte < 0x80:  # one byte: most lengths, steps, small codes
+            return byte, pos + 1
+        if pos + 1 < end:
+            second = data[pos + 1]
+            if 0 < second < 0x80:  # two bytes: sizes, longer lengths
+                return (byte & 0x7F) | second << 7, pos + 2
+    value = shift = 0
+    for index in range(L.MAX_UVARINT_BYTES):
+        if pos >= end:
+            raise Reject
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            if (byte == 0 and index) or value > L.MAX_UVARINT:
+                raise Reject
+            return value, pos
+        shift += 7
+    raise Reject
+
+
+class Reader:
+    """Section 4's primitives over ``data[pos:end]`` (a field's bytes, or the whole body)."""
+
+    __slots__ = ("data", "pos", "end")
+
+    def __init__(self, data: bytes, pos: int, end: int):
+        self.data, self.pos, self.end = data, pos, end
+
+    def take(self, length: int) -> bytes:
+        start = self.pos
+        if start + length > self.end:
+            raise Reject
+        self.pos = start + length
+        return self.data[start:self.pos]
+
+    def rest(self) -> bytes:
+        return self.take(self.end - self.pos)
+
+    def uvarint(self, minimum: int = 0, maximum: int = L.MAX_UVARINT) -> int:
+        # R4.1 (and the field's range, R6.7)
+        value, pos = uvarint_at(self.data, self.pos, self.end)
+        if not minimum <= value <= maximum:
+            raise Reject
+        self.pos = pos
+        return value
+
+    def exp(self) -> int:
+        # R4.2
+        data, pos = self.data, self.pos
+        for index in range(L.MAX_EXP_CODE_BYTES):
+            if pos >= self.end:
+                raise Reject
+            byte = data[pos]
+            pos += 1
+            if byte != 0xFF:
+                self.pos = pos
+                return 255 * index + byte
+        raise Reject
+
+    def string(self, nonempty: bool = False, maximum: int = L.MAX_STRING_BYTES) -> str:
+        # R4.3 (a UnicodeDecodeError is turned into Reject by the fast path's boundary)
+        length = self.uvarint(1 if nonempty else 0, maximum)
+        return self.take(length).decode("utf-8")
+
+    def decimal(self, minimum: float = -math.inf, maximum: float = math.inf, nonzero: bool = False) -> float:
+        # R4.4
+        head = self.uvarint()
+        k, q = head & 3, head >> 2
+        if k == 3:
+            if q:
+                raise Reject
+            (value,) = _unpack_double(self.take(8))
+            if not math.isfinite(value) or decimal_form(value) is not None:
+                raise Reject
+        else:
+            m = (q >> 1) ^ -(q & 1)
+            if abs(m) > 2**53:
+                raise Reject
+            value = float(f"{m}e-{k}") if k else float(m)
+            if decimal_form(value) != (m, k):
+                raise Reject
+        if (nonzero and value == 0) or not minimum <= value <= maximum:
+            raise Reject
+        return value
+
+    def map(self) -> dict[str, str]:
+        # R4.6
+        entries = {}
+        previous = None
+        for _ in range(self.uvarint(1, L.MAX_ENTRIES)):
+            key = self.string(nonempty=True)
+            encoded = key.encode("utf-8")
+            if previous is not None and not previous < encoded:
+                raise Reject
+            previous = encoded
+            entries[key] = self.string()
+        return entries
+
+    def done(self) -> None:
+        if self.pos != self.end:
+            raise Reject
