@@ -136,3 +136,15 @@ def _sync_directory(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def shipped_suite(name: str) -> Path:
+    """A suite in the repository's ``conformance/`` folder beside the package (``suite``, ``recreate``).
+
+    A checkout has them; an installed copy has none, and the error says how to give one.
+    """
+    folder = Path(__file__).resolve().parent.parent / "conformance" / name
+    if not folder.is_dir():
+        raise FileError(f"no conformance/{name} next to the aigif package (an installed copy has none); "
+                        f"give one with --suite DIR (conformance/{name} in the AIGIF repository)", code="not-found")
+    return folder

@@ -25,6 +25,7 @@ import pytest
 import test_cli
 
 import aigif
+import aigif._files
 from aigif import _conformance
 from aigif._conformance import compare_json, find_code, parse_json
 from conftest import (EXAMPLE2_BYTES, EXAMPLE2_JSON, MINIMAL_FILE, ROOT, TABLE1_BYTES, TABLE1_JSON, make_file,
@@ -477,7 +478,7 @@ def test_a_missing_suite_directory(tmp_path):
 def test_the_default_suite_is_the_repositorys(monkeypatch, tmp_path):
     if (ROOT / "conformance" / "suite" / "index.json").is_file():
         assert _conformance.default_suite() == (ROOT / "conformance" / "suite").resolve()
-    monkeypatch.setattr(_conformance, "__file__", str(tmp_path / "aigif" / "_conformance.py"))
+    monkeypatch.setattr(aigif._files, "__file__", str(tmp_path / "aigif" / "_files.py"))
     with pytest.raises(_conformance.SuiteError) as info:
         _conformance.default_suite()
     assert info.value.code == "not-found" and "--suite" in info.value.message

@@ -33,7 +33,7 @@ import numpy as np
 
 from .._errors import AigifError, FileError, RecreateError, UsageError
 from .._format._read import read
-from .._files import write_bytes_atomic
+from .._files import shipped_suite, write_bytes_atomic
 from .._format._json import to_json
 from .._format._model import AigifFile
 from . import _determinism, _engine, _models, _platform
@@ -84,7 +84,7 @@ def _bad(message: str, path: str | None = None) -> UsageError:
 
 def default_suite() -> Path:
     """The suite shipped with the repository (``conformance/recreate`` beside the package)."""
-    return Path(__file__).resolve().parent.parent.parent / "conformance" / "recreate"
+    return shipped_suite("recreate")
 
 
 def load_suite(directory) -> Suite:
@@ -333,7 +333,7 @@ def environment(device: str = "cpu") -> dict:
     """What a report should say about the machine, beyond the platform fields (no host names)."""
     import torch
 
-    from .. import __version__
+    from .._version import __version__
 
     vendor, model, flags = _determinism.cpu_identity()
     info = {"aigif": __version__, "torch": torch.__version__, "torch_cuda": torch.version.cuda,
