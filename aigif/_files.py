@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ._errors import FileError
 
-PathLike = str | os.PathLike
+PathLike = str | os.PathLike[str]
 
 _UMASK = os.umask(0o022)  # read once (os.umask can only be read by setting it) and put back
 os.umask(_UMASK)

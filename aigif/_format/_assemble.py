@@ -8,6 +8,7 @@ row of ``_fields.TABLE`` gives.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 from ._fields import SOURCE_METADATA, Field
 from ._model import AigifFile, Compression, Data, Extension, Model, Payload, Platform, Source
@@ -45,7 +46,7 @@ assert not any(hasattr(cls, "__post_init__") for cls in _DEFAULTS), "_fresh woul
 
 
 def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, text: tuple, numbers: tuple,
-             guidance_scale: float, fields: dict[Field | int, object]) -> AigifFile:
+             guidance_scale: float, fields: dict[Field | int, Any]) -> AigifFile:
     """Build the object from core values and the fields (row -> value; unknown tag -> bytes).
 
     Every file comes through here, so the objects are built as dictionaries in one expression each
@@ -61,13 +62,12 @@ def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, t
         compression = _COMPRESSIONS[compressors] = _fresh(Compression, {
             "pixel_compressor": PIXEL_COMPRESSORS[pixel], "text_compressor": TEXT_COMPRESSORS[text_codec],
             "model_compressor": MODEL_COMPRESSORS[model_codec]})
-    sections = {
+    sections: dict[str, dict[str, Any]] = {
         "platform": {**_PLATFORM, "device": device, "arch": arch, "gpu": gpu, "cuda": cuda, "software": {}},
         "model": {**_MODEL, "id": model_id, "dtype": dtype, "scheduler": scheduler, "scheduler_config": {}},
         "data": {**_DATA, "prompt": prompt, "negative_prompt": negative_prompt, "height": height, "width": width,
                  "seed": seed, "steps": steps, "guidance_scale": guidance_scale},
-        "payload": None, "source": None,
-    }
+    }  # and "payload", "source" when a field of theirs is present
     extensions = []
     stored_metadata = None
     for key, value in fields.items():
@@ -78,10 +78,8 @@ def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, t
             stored_metadata = value
             value = value[0]
         section, attribute = key.home
-        if sections[section] is None:
-            sections[section] = {}
-        sections[section][attribute] = value
-    payload, source = sections["payload"], sections["source"]
+        sections.setdefault(section, {})[attribute] = value
+    payload, source = sections.get("payload"), sections.get("source")
     return _made(AigifFile, {
         "compression": compression,
         "platform": _made(Platform, sections["platform"]),

@@ -8,6 +8,7 @@ call ``compress``/``decompress`` with a code, and ``CODES`` is what the writer m
 from __future__ import annotations
 
 import zlib
+from typing import Protocol
 
 import zstandard
 
@@ -38,6 +39,14 @@ def decompress(code: int, raw: bytes, limit: int = L.MAX_TEXT_BLOCK_BYTES, windo
         return compressor.decompress(raw, limit, window, path, exact)
     except (zlib.error, zstandard.ZstdError) as err:
         raise Violation("bad-compressed-data", f"cannot decompress: {err}", path) from None
+
+
+class Compressor(Protocol):
+    """One entry of the registry: the writer's form, and a bounded reader."""
+
+    def compress(self, content: bytes) -> bytes: ...
+
+    def decompress(self, raw: bytes, limit: int, window: int, path: str | None, exact: int | None) -> bytes: ...
 
 
 class _Stored:
@@ -161,5 +170,5 @@ def _zstd_window(raw: bytes) -> int | None:
 
 
 #: registry 7.2: code -> compressor. The writer tries each in turn and keeps the smallest (R10.3).
-_COMPRESSORS = {0: _Stored(), 1: _Zlib(), 2: _Zstd(), 3: _ZstdDict()}
+_COMPRESSORS: dict[int, Compressor] = {0: _Stored(), 1: _Zlib(), 2: _Zstd(), 3: _ZstdDict()}
 CODES = tuple(_COMPRESSORS)

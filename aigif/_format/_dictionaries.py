@@ -24,7 +24,7 @@ NEWEST = max(DICTIONARIES)  # what the writer uses
 def dictionary(dict_id: int) -> zstandard.ZstdCompressionDict:
     """The dictionary with this ID (KeyError if the spec has none; RuntimeError if the file is not as published)."""
     name, sha256 = DICTIONARIES[dict_id]
-    data = resources.files("aigif").joinpath("dictionaries", name).read_bytes()
+    data = resources.files("aigif").joinpath("dictionaries").joinpath(name).read_bytes()
     if hashlib.sha256(data).hexdigest() != sha256:
         raise RuntimeError(f"aigif/dictionaries/{name} is not the published dictionary {dict_id} (SHA-256 differs)")
     return zstandard.ZstdCompressionDict(data, dict_type=zstandard.DICT_TYPE_FULLDICT)

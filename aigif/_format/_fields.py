@@ -117,7 +117,8 @@ def hash_value(text: str | None, where: str, allow_none: bool = False) -> dict:
     code = int(kind) if kind.isdigit() else R["hash_kind"].codes.get(kind)
     if code is None or code == 0:
         raise Violation("invalid-value", f"unknown hash kind {kind!r}", where)
-    expected = HASH_LENGTHS.get(R["hash_kind"].names.get(code), len(digest))
+    name = R["hash_kind"].names.get(code)
+    expected = len(digest) if name is None else HASH_LENGTHS.get(name, len(digest))
     if len(digest) != expected:
         raise Violation("invalid-value", f"a {kind} hash has {expected} bytes, not {len(digest)}", where)
     return dict(kind=code, len_digest=len(digest), digest=digest)
@@ -146,7 +147,7 @@ Hash = c.Struct(  # R4.5
     "kind" / ExpCode(),
     "len_digest" / UVarInt(maximum=L.MAX_HASH_BYTES, what="hash length"),
     "digest" / c.Bytes(this.len_digest),
-    Require(lambda ctx: HASH_LENGTHS.get(R["hash_kind"].names.get(ctx.kind), ctx.len_digest)
+    Require(lambda ctx: HASH_LENGTHS.get(R["hash_kind"].names.get(ctx.kind, ""), ctx.len_digest)
             == ctx.len_digest, "invalid-value", "hash length does not match its kind"),
 )
 
@@ -308,7 +309,7 @@ def _parsed_adapters(value) -> tuple[Adapter, ...]:
                          hash=hash_text(a.ref.hash.kind, a.ref.hash.digest), weight=a.weight) for a in value)
 
 
-def _read_standalone_hash(r: Reader) -> str:
+def _read_standalone_hash(r: Reader) -> str | None:
     kind, digest = _read_hash(r)
     if kind == 0:
         raise Reject

@@ -12,7 +12,7 @@ import base64
 import binascii
 import dataclasses
 import json
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from .._errors import UsageError
 from ._fields import BY_HOME, DETERMINISM_FLAGS
@@ -29,6 +29,7 @@ CORE = {
 }
 SECTIONS = {"compression": Compression, "platform": Platform, "model": Model, "data": Data, "payload": Payload,
             "source": Source}
+_T = TypeVar("_T")
 OPTIONAL_SECTIONS = ("payload", "source")  # listed only when the file has one of their fields
 
 
@@ -61,13 +62,13 @@ def dumps_json(obj: AigifFile, indent: int | None = 2) -> str:
     return json.dumps(to_json(obj), indent=indent, ensure_ascii=False)
 
 
-def _default(f: dataclasses.Field):
-    if f.default is not dataclasses.MISSING:
-        return f.default
-    return f.default_factory()  # type: ignore[misc]
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default
 
 
-def _encode(item):
+def _encode(item: Any) -> Any:
     if isinstance(item, bytes):
         return _b64(item)
     if isinstance(item, frozenset):  # determinism flags, in bit order
@@ -129,7 +130,7 @@ def from_json(doc: Any) -> AigifFile:
     )
 
 
-def _value(shape, value, path: str):
+def _value(shape: Any, value: Any, path: str) -> Any:
     """A field's JSON value -> the object's, by the field's ``json`` shape (``_fields.Field.json``)."""
     if shape is None:
         return value
@@ -145,23 +146,24 @@ def _value(shape, value, path: str):
     return _build(cls=shape, values=_expect(value, dict, path), path=path)
 
 
-def _extension(entry: dict, path: str) -> Extension:
+def _extension(entry: dict[str, Any], path: str) -> Extension:
     _keys(entry, {"tag", "data"}, path)
     return Extension(tag=_expect(entry.get("tag"), int, f"{path}.tag"), data=_bytes(entry.get("data"), f"{path}.data"))
 
 
-def _section(doc: dict, name: str) -> dict:
-    return _expect(doc.get(name, {}), dict, name)
+def _section(doc: dict[str, Any], name: str) -> dict[str, Any]:
+    section: dict[str, Any] = _expect(doc.get(name, {}), dict, name)
+    return section
 
 
-def _build(cls, values: dict, path: str):
+def _build(cls: type[_T], values: dict[str, Any], path: str) -> _T:
     """Check the keys against the dataclass and convert the fields' values; the writer checks the rest.
 
     A section's attributes that are fields of the table are converted by their row's JSON shape; a
     list where a nested object holds a tuple of strings (a faithfulness' reasons) becomes a tuple.
     """
     section = path.split(".", 1)[0]
-    fields = dataclasses.fields(cls)
+    fields = dataclasses.fields(cast(Any, cls))  # a dataclass: _T cannot say so
     _keys(values, {f.name for f in fields}, path)
     for f in fields:
         if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and f.name not in values:
@@ -169,7 +171,7 @@ def _build(cls, values: dict, path: str):
         if values.get(f.name, 0) is None and f.default is not None:  # null only where absence is null
             raise UsageError("must not be null (leave the key out for its default)", code="invalid-json",
                              path=f"{path}.{f.name}")
-    converted = {}
+    converted: dict[str, Any] = {}
     for key, value in values.items():
         field = BY_HOME.get((section, key)) if path == section else None
         if value is None:
@@ -183,40 +185,40 @@ def _build(cls, values: dict, path: str):
     return cls(**converted)
 
 
-def _default_of(cls, name: str):
+def _default_of(cls: type, name: str) -> Any:
     declared = {f.name: f for f in dataclasses.fields(cls)}[name]
     return None if declared.default is dataclasses.MISSING else declared.default
 
 
-def _keys(values: dict, known: set[str], path: str) -> None:
+def _keys(values: dict[str, Any], known: set[str], path: str) -> None:
     unknown = sorted(set(values) - known)
     if unknown:
         raise UsageError(f"unknown key {unknown[0]!r} (known: {', '.join(sorted(known))})",
                          code="invalid-json", path=path)
 
 
-def _expect(value, kind, path):
+def _expect(value: Any, kind: type, path: str) -> Any:
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         what = {dict: "an object", list: "an array", str: "a string", int: "an integer"}[kind]
         raise UsageError(f"must be {what}", code="invalid-json", path=path)
     return value
 
 
-def _list(value, path, item_kind) -> list:
-    _expect(value, list, path)
-    for i, item in enumerate(value):
+def _list(value: Any, path: str, item_kind: type) -> list[Any]:
+    items: list[Any] = _expect(value, list, path)
+    for i, item in enumerate(items):
         _expect(item, item_kind, f"{path}[{i}]")
-    return value
+    return items
 
 
-def _strmap(value, path) -> dict[str, str]:
+def _strmap(value: Any, path: str) -> dict[str, str]:
     _expect(value, dict, path)
     for key, item in value.items():
         _expect(item, str, f"{path}.{key}")
     return dict(value)
 
 
-def _bytes(value, path) -> bytes:
+def _bytes(value: Any, path: str) -> bytes:
     _expect(value, str, path)
     try:
         return base64.b64decode(value, validate=True)

@@ -8,6 +8,8 @@ else. Anything else is a bug in this package and surfaces as one.
 
 from __future__ import annotations
 
+from typing import Any
+
 import construct as c
 
 from .. import _files
@@ -15,7 +17,7 @@ from .._errors import FormatError
 from . import _fastread
 from . import _schema as S
 from ._assemble import assemble
-from ._fields import BY_TAG, coded
+from ._fields import BY_TAG, Field, coded
 from ._model import AigifFile
 from ._wire import Violation
 
@@ -85,13 +87,13 @@ def error_path(err: c.ConstructError) -> str | None:
     return ".".join(parts) or None
 
 
-def _coded(registry: str, code: int, escaped) -> str | int:
+def _coded(registry: str, code: int, escaped: Any) -> str | int:
     return coded(registry, code, escaped.name if escaped is not None else None)
 
 
-def _to_object(body) -> AigifFile:
+def _to_object(body: Any) -> AigifFile:
     comp, plat, mod, dat = body.compression, body.platform, body.model, body.data
-    fields: dict = {}
+    fields: dict[Field | int, Any] = {}
     for f in body.extension.fields:
         field = BY_TAG.get(f.tag)
         if field is None:

@@ -158,6 +158,7 @@ def decimal_form(value: float) -> tuple[int, int] | None:
     text = repr(value)
     if "e" in text:  # very large or very small: let decimal do the exponent arithmetic
         sign, digits, exponent = decimal.Decimal(text).normalize().as_tuple()
+        assert isinstance(exponent, int)  # a finite value has a numeric exponent
         if exponent < -2 or exponent > 16:
             return None
         k = max(0, -exponent)

@@ -9,6 +9,7 @@ exception is a bug and propagates as one.
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import construct as c
 
@@ -25,11 +26,7 @@ from ._wire import Violation
 PathLike = _files.PathLike
 
 #: (section, attribute) -> the attribute's default: a field is written only where the object differs (R6.4).
-_DEFAULTS = {}
-for _field in TABLE:
-    _section, _attribute = _field.home
-    _declared = {f.name: f for f in dataclasses.fields(AigifFile)}[_section].default_factory()
-    _DEFAULTS[_field.home] = getattr(_declared, _attribute)
+_DEFAULTS = {field.home: getattr(getattr(AigifFile(), field.home[0]), field.home[1]) for field in TABLE}
 
 
 _SECTIONS = {"compression": Compression, "platform": Platform, "model": Model, "data": Data, "payload": Payload,
@@ -51,7 +48,8 @@ def dumps(obj: AigifFile) -> bytes:
     if not isinstance(obj, AigifFile):
         raise UsageError(f"expected an AigifFile, got {type(obj).__name__}", code="invalid-value")
     try:
-        return S.AigifFile.build(dict(body=dict(value=_body(obj))))
+        data: bytes = S.AigifFile.build(dict(body=dict(value=_body(obj))))
+        return data
     except Violation as err:
         raise UsageError(err.detail, code=err.code, path=error_path(err)) from None
     except c.ConstructError as err:  # construct's own checks (a count, a size) on a value we passed through
@@ -67,7 +65,7 @@ def text_compressor_for(obj: AigifFile) -> str:
     return REGISTRIES["text_compressor"].names[code]
 
 
-def _fields(obj: AigifFile) -> list[dict]:
+def _fields(obj: AigifFile) -> list[dict[str, Any]]:
     """Section 6: every field whose value differs from its default, then the unknown ones kept (R6.3)."""
     fields = []
     for field in TABLE:
@@ -87,12 +85,12 @@ def _fields(obj: AigifFile) -> list[dict]:
     return fields
 
 
-def _is_default(value, default) -> bool:
+def _is_default(value: object, default: object) -> bool:
     """R6.4: the value that leaving the field out expresses (so ``eta`` -0.0 is 0, and left out)."""
     return value is default or value == default
 
 
-def _body(obj: AigifFile) -> dict:
+def _body(obj: AigifFile) -> dict[str, Any]:
     for declared in dataclasses.fields(AigifFile):
         if declared.name in _SECTIONS and not isinstance(getattr(obj, declared.name), _SECTIONS[declared.name]):
             raise Violation("invalid-value", f"must be a {_SECTIONS[declared.name].__name__}", declared.name)
@@ -124,12 +122,12 @@ def _body(obj: AigifFile) -> dict:
     )
 
 
-def _coded(registry: str, value, where: str) -> tuple[int, dict | None]:
+def _coded(registry: str, value: object, where: str) -> tuple[int, dict[str, str] | None]:
     code, name = code_of(registry, value, where)
     return code, None if name is None else {"name": name}
 
 
-def _text(obj: AigifFile) -> tuple[int, dict]:
+def _text(obj: AigifFile) -> tuple[int, dict[str, Any]]:
     """R10.2/R10.3: reuse the stored block while it still holds these strings; else pick the encoding."""
     prompt, negative = obj.data.prompt, obj.data.negative_prompt
     for value, where in ((prompt, "data.prompt"), (negative, "data.negative_prompt")):
