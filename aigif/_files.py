@@ -7,7 +7,9 @@ reads and writes through here, so each failure is a ``FileError`` that names the
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 
 from ._errors import FileError
@@ -23,11 +25,11 @@ def read_bytes(path: PathLike) -> bytes:
         with open(path, "rb", buffering=0) as handle:  # unbuffered: one read, no buffer copy
             return handle.readall()
     except FileNotFoundError:
-        raise FileError(f"no such file: {os.fspath(path)}", code="not-found") from None
+        raise FileError(f"{os.fspath(path)}: no such file", code="not-found") from None
     except IsADirectoryError:
-        raise FileError(f"is a directory: {os.fspath(path)}", code="io-error") from None
+        raise FileError(f"{os.fspath(path)}: is a directory, not a file", code="io-error") from None
     except (OSError, ValueError) as err:  # ValueError: a NUL in the path
-        raise FileError(f"cannot read {os.fspath(path)!r}: {getattr(err, 'strerror', None) or err}",
+        raise FileError(f"{os.fspath(path)!r}: cannot read: {getattr(err, 'strerror', None) or err}",
                         code="io-error") from None
 
 
@@ -51,38 +53,161 @@ def write_bytes_atomic(path: PathLike, data: bytes, *, overwrite: bool = False) 
 
 
 def _write_atomic(target: Path, data: bytes, overwrite: bool) -> None:
-    directory = target.parent  # Path("x").parent is Path(".")
+    _refuse_early(target, overwrite)
+    tmp = _stage(target, data)  # ours to remove until it has been moved into place
+    placed = False
+    try:
+        _place(tmp, target, overwrite)
+        placed = True
+    finally:
+        if not placed:
+            _remove(tmp)
+    _sync_directory(target.parent)
+
+
+def write_all_atomic(items: Iterable[tuple[PathLike, bytes]], *, overwrite: bool = False) -> None:
+    """Write several files, all or nothing: ``items`` are ``(path, bytes)`` pairs.
+
+    Every file first goes to its temporary file (as ``write_bytes_atomic`` writes one), so a full
+    disk or a folder that refuses a file fails before any name changes. Only then are they moved
+    into place, in order; if a move fails, the files already moved are taken back: a new one is
+    removed, and with ``overwrite`` a replaced one is put back from a hard link kept beside it (on a
+    file system without hard links, a replaced file cannot be put back). Failures are those of
+    ``write_bytes_atomic``.
+    """
+    items = list(items)
+    targets = [Path(path) for path, _ in items]
+    try:
+        for target in targets:
+            _refuse_early(target, overwrite)
+        staged: list[tuple[str, Path]] = []  # (temporary file, target) not yet moved into place
+        try:
+            for target, (_, data) in zip(targets, items):
+                staged.append((_stage(target, data), target))
+            placed: list[tuple[Path, bool, str | None]] = []  # (target, replaced a file?, its hard link)
+            try:
+                while staged:
+                    tmp, target = staged[0]
+                    existed = overwrite and os.path.lexists(target)
+                    backup = _keep_old(target) if existed else None
+                    try:
+                        _place(tmp, target, overwrite)
+                    except BaseException:
+                        if backup is not None:
+                            _remove(backup)
+                        raise
+                    staged.pop(0)
+                    placed.append((target, existed, backup))
+            except BaseException:
+                for target, existed, backup in reversed(placed):  # take back what was moved
+                    if backup is not None:
+                        os.replace(backup, target)
+                    elif not existed:
+                        _remove(os.fspath(target))
+                raise
+            for _, _, backup in placed:
+                if backup is not None:
+                    _remove(backup)
+        finally:
+            for tmp, _ in staged:
+                _remove(tmp)
+    except FileError:
+        raise
+    except (OSError, ValueError) as err:  # ValueError: a NUL in a path
+        raise FileError(f"cannot write {', '.join(map(str, targets))}: {getattr(err, 'strerror', None) or err}",
+                        code="io-error") from None
+    for folder in dict.fromkeys(target.parent for target in targets):
+        _sync_directory(folder)
+
+
+def _refuse_early(target: Path, overwrite: bool) -> None:
     if target.is_dir():  # a directory (or a link to one) is never replaced, --force or not
         raise FileError(f"{target} is a directory", code="io-error")
-    if not overwrite and os.path.lexists(target):  # early and friendly; the hard link below is the real guard
+    if not overwrite and os.path.lexists(target):  # early and friendly; the hard link is the real guard
         raise _exists(target)
-    tmp = None  # set while the temporary name is ours to remove
+
+
+def _stage(target: Path, data: bytes) -> str:
+    """``data`` in a new temporary file beside ``target``, on disk (fsynced); returns its name."""
+    directory = target.parent  # Path("x").parent is Path(".")
     try:
-        try:
-            fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{_short(target.name)}.", suffix=".tmp")
-        except OSError as err:
-            raise FileError(f"cannot write in {directory}: {err.strerror or err}", code="io-error") from None
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{_short(target.name)}.", suffix=".tmp")
+    except OSError as err:
+        raise FileError(f"cannot write in {directory}: {err.strerror or err}", code="io-error") from None
+    try:
         with os.fdopen(fd, "wb") as handle:  # owns fd from here, so it is closed on any failure
             os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a written file gets the usual mode
             handle.write(data)
             handle.flush()
             os.fsync(fd)  # the bytes are on disk before the name points at them
-        if overwrite:
-            os.replace(tmp, target)  # a symlink at target is replaced itself, never followed
-        else:
-            try:
-                os.link(tmp, target)  # fails if target exists, even one that appeared a moment ago
-            except FileExistsError:
-                raise _exists(target) from None
-            except OSError:  # no hard links on this file system (FAT, some network shares)
-                _claim_and_replace(tmp, target)
-            else:
-                _remove(tmp)  # the file has its real name; drop the temporary one before the sync
-        tmp = None
-        _sync_directory(directory)
-    finally:
-        if tmp is not None:
-            _remove(tmp)
+    except BaseException:
+        _remove(tmp)
+        raise
+    return tmp
+
+
+def _place(tmp: str, target: Path, overwrite: bool) -> None:
+    """Move the temporary file ``tmp`` to ``target`` (replacing it only with ``overwrite``)."""
+    if overwrite:
+        os.replace(tmp, target)  # a symlink at target is replaced itself, never followed
+        return
+    try:
+        os.link(tmp, target)  # fails if target exists, even one that appeared a moment ago
+    except FileExistsError:
+        raise _exists(target) from None
+    except OSError:  # no hard links on this file system (FAT, some network shares)
+        _claim_and_replace(tmp, target)
+    else:
+        _remove(tmp)  # the file has its real name; drop the temporary one
+
+
+def _keep_old(target: Path) -> str | None:
+    """A hard link to the file at ``target`` beside it (a link itself, not followed), so that it can be
+    put back; None when the file system has no hard links."""
+    backup = os.path.join(target.parent, f".{_short(target.name)}.{secrets.token_hex(4)}.old.tmp")
+    try:
+        os.link(target, backup, follow_symlinks=False)
+    except (OSError, NotImplementedError):
+        return None
+    return backup
+
+
+def check_target(path: PathLike, *, overwrite: bool = False, create_folder: bool = False) -> None:
+    """Before any work: would a file be written at ``path``? Refuses, as ``write_bytes_atomic`` would
+    later, a directory (``io-error``), an existing file without ``overwrite`` (``exists``), and a
+    folder that is missing (unless ``create_folder``: then the nearest folder that exists is checked),
+    not a folder, or not writable (``io-error``). The write itself is still the real guard."""
+    target = Path(path)
+    shown = os.fspath(path)
+    if target.is_dir():
+        raise FileError(f"{shown} is a directory", code="io-error")
+    if not overwrite and os.path.lexists(target):
+        raise _exists(target)
+    folder = target.parent
+    probe = folder
+    while create_folder and not os.path.lexists(probe) and probe != probe.parent:
+        probe = probe.parent
+    if not probe.exists():
+        raise FileError(f"{shown}: its directory does not exist", code="io-error")
+    if not probe.is_dir():
+        raise FileError(f"{shown}: {probe} is not a directory", code="io-error")
+    if not _writable(probe):
+        raise FileError(f"{shown}: cannot write in {probe}: permission denied", code="io-error")
+
+
+def _writable(folder: Path) -> bool:
+    effective = os.access in os.supports_effective_ids
+    return os.access(folder, os.W_OK | os.X_OK, effective_ids=effective)
+
+
+def make_folder(path: PathLike) -> None:
+    """Create the folder ``path`` will be written in (and its parents), if missing."""
+    folder = Path(path).parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise FileError(f"{os.fspath(path)}: cannot create the folder {folder}: {err.strerror or err}",
+                        code="io-error") from None
 
 
 def _remove(path: str) -> None:

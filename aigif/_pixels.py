@@ -18,16 +18,17 @@ LOSSLESS = ("png", "webp", "jpegxl")
 
 
 def available() -> tuple[str, ...]:
-    """The lossless codecs this installation can encode and decode."""
-    codecs = ["png", "webp"]
+    """The codecs of ``LOSSLESS`` this installation can encode and decode (JPEG XL needs imagecodecs)."""
+    return tuple(codec for codec in LOSSLESS if codec != "jpegxl" or _jpegxl_available())
+
+
+def _jpegxl_available() -> bool:
     try:
         import imagecodecs
 
-        if imagecodecs.JPEGXL.available:
-            codecs.append("jpegxl")
+        return bool(imagecodecs.JPEGXL.available)
     except (ImportError, AttributeError):
-        pass
-    return tuple(codecs)
+        return False
 
 
 def rgb_bytes(image) -> bytes:

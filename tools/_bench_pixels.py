@@ -52,19 +52,18 @@ def codec_sizes(image) -> dict:
 
 
 def tiny_sd_section(sizes: list[int], per_size: int, steps: int, workdir: Path, seed: int = 1000) -> dict:
-    """``per_size`` images per side length, made by ``aigif.save`` and measured with every codec."""
-    import aigif
+    """``per_size`` images per side length, made by the library's ``save`` and measured with every codec."""
     from aigif import _recreate
 
-    engine = _recreate.Engine()  # one pipeline for all images (aigif.save passes it through)
+    engine = _recreate.Engine()  # one pipeline for all images (the library's save takes it)
     workdir.mkdir(parents=True, exist_ok=True)
     images = []
     for size in sizes:
         for index in range(per_size):
             path = workdir / f"tiny-sd-{size}-{index}.aigif"
             start = time.perf_counter()
-            obj, image = aigif.save(path, prompt=PROMPTS[index % len(PROMPTS)], seed=seed + index, steps=steps,
-                                    width=size, height=size, pixel_digest=True, overwrite=True, engine=engine)
+            obj, image = _recreate.save(path, prompt=PROMPTS[index % len(PROMPTS)], seed=seed + index, steps=steps,
+                                        width=size, height=size, pixel_digest=True, overwrite=True, engine=engine)
             seconds = time.perf_counter() - start
             row = {"size": size, "seed": seed + index, "steps": steps, "scheduler": obj.model.scheduler,
                    "generate_s": round(seconds, 2), **codec_sizes(image), "aigif": path.stat().st_size}

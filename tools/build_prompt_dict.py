@@ -36,7 +36,7 @@ How (``aigif/dictionaries/README.md`` has the measurements behind these choices)
 Determinism: the RNG is ``random.Random(SEED).random()`` (whose sequence Python guarantees across
 versions) plus IEEE-754 arithmetic that does not depend on libm, the trainer runs on one thread with
 every parameter fixed, and the output is compared byte for byte by ``--check`` (and by
-tests/test_prompt_dict.py). The trainer's output may change with the libzstd version, so the
+tests/format/test_prompt_dict.py). The trainer's output may change with the libzstd version, so the
 version the shipped file was built with is recorded (``ZSTD_VERSION``); ``--check`` says so
 instead of failing obscurely if another one is installed.
 """

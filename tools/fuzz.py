@@ -51,7 +51,7 @@ DEFAULT_MAX_LEN = 4096  # every suite file but the three 64-128 KiB ones (long p
 TIMEOUT_SECONDS = 1
 #: The spec's largest allocation is the 16 MiB of decompressed source metadata (R6.8), which the
 #: reader, the rewrite and the schema hold a few times over. The worker needs 56 MB, the largest
-#: valid file takes it to 127 MB (tests/test_fuzz.py), so 256 MB leaves a margin of two, and a
+#: valid file takes it to 127 MB (tests/format/test_fuzz.py), so 256 MB leaves a margin of two, and a
 #: reader that allocates by a length it did not check first (up to 2^64) is caught.
 RSS_LIMIT_MB = 256
 #: libFuzzer's -malloc_limit_mb only works with a sanitizer's malloc hooks, which CPython lacks; an

@@ -55,17 +55,17 @@ CPU_VENDOR, CPU_MODEL, DETERMINISM_PROFILE = 32, 34, 36
 #: Clauses with a MUST that no bitstream can test, and where they are tested instead.
 NOT_BY_BITSTREAM = {
     "R2.1": "defines the key words; nothing to test",
-    "R10.1": "a writer requirement: tests/test_conformance_suite.py re-encodes every y_ file with the "
+    "R10.1": "a writer requirement: tests/conformance/test_conformance_suite.py re-encodes every y_ file with the "
              "reference writer and gets the same bytes",
-    "R10.4": "a writer requirement (no overwrite, atomic writes): tests/test_io.py",
-    "R11.5": "JSON to file, a writer requirement: tests/test_json.py",
+    "R10.4": "a writer requirement (no overwrite, atomic writes): tests/format/test_io.py",
+    "R11.5": "JSON to file, a writer requirement: tests/format/test_json.py",
     "R13.1": "how the format is extended (a rule for spec revisions, not for files)",
 }
 
 
 # ---------------------------------------------------------------------------------------------
 # Small, fixed images for the pixel payload cases. The encoded bytes are constants so the suite does
-# not depend on the encoder versions of the machine that generates it; tests/test_conformance_suite.py
+# not depend on the encoder versions of the machine that generates it; tests/conformance/test_conformance_suite.py
 # decodes them (where the codec is installed) and checks they give PIXELS_2x2.
 
 PIXELS_2x2 = bytes([255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255])  # red, green / blue, white

@@ -78,7 +78,7 @@ def output_cap(case: Case | None = None) -> int:
 class RunningProcesses:
     """The process groups currently running, so an interrupted run can kill them all."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._running: set[int] = set()
         self.stopped = False
@@ -138,10 +138,11 @@ def execute(argv: Sequence[str], *, timeout: float = DEFAULT_TIMEOUT, max_output
     try:
         proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, start_new_session=True)
-    except OSError as err:
-        return Execution(CRASH, time.monotonic() - started, detail=f"cannot start the reader: {err.strerror or err}")
+    except OSError as exc:
+        return Execution(CRASH, time.monotonic() - started, detail=f"cannot start the reader: {exc.strerror or exc}")
     if _processes is not None:
         _processes.add(proc.pid)
+    assert proc.stdout is not None and proc.stderr is not None  # both are PIPEs
     out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
     buffers = {out_fd: bytearray(), err_fd: bytearray()}
     names = {out_fd: "stdout", err_fd: "stderr"}

@@ -22,7 +22,7 @@ def _fresh(cls, values: dict):
     The generated ``__init__`` of a frozen dataclass sets each field through ``object.__setattr__``,
     which makes building the six objects of a file cost more than parsing its bytes. The reader's
     values are already checked, so they are put in place directly; every field not given takes
-    its declared default. (``tests/test_assemble.py`` checks the result equals normal construction.)
+    its declared default. (``tests/format/test_assemble.py`` checks the result equals normal construction.)
     """
     defaults, factories = _DEFAULTS[cls]
     fields = {**defaults, **values}

@@ -3,6 +3,9 @@
 MAX_UVARINT_BYTES = 10  # R4.1: a uvarint holds at most 2**64 - 1
 MAX_UVARINT = 2**64 - 1
 MAX_EXP_CODE_BYTES = 8  # R4.2: values 0 .. 2039
+MAX_EXP_CODE = 255 * (MAX_EXP_CODE_BYTES - 1) + 254
+MAX_NIBBLE_CODE = 15  # R4.7: a 4-bit code
+MAX_DECIMAL_SIGNIFICAND = 2**53  # R4.4: |m|, so that every decimal is exactly a binary64
 MAX_STRING_BYTES = 65_535  # R4.3
 MAX_TEXT_BLOCK_BYTES = 2 * (3 + MAX_STRING_BYTES)  # R5.5: decompressed prompt + negative prompt
 MAX_ZSTD_WINDOW = 1 << 20  # R5.5: the window a zstd frame may ask a decoder to allocate

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
 
+from . import _limits as L
+
 ESCAPE_4BIT = 15  # R4.7: "other, named"
 ESCAPE_EXP = 254  # R4.7
 
@@ -55,7 +57,7 @@ class Registry:
             if not value:
                 raise ValueError(f"empty {self.name} name")
             return self.escape, value
-        limit = 15 if self.width == 4 else 2039
+        limit = L.MAX_NIBBLE_CODE if self.width == 4 else L.MAX_EXP_CODE
         if not 0 <= value <= limit:
             raise ValueError(f"{self.name} code {value} is out of range 0..{limit}")
         if value == self.escape and value is not None:

@@ -85,7 +85,7 @@ class UVarInt(c.Construct):
 class ExpCode(c.Construct):
     """R4.2: the exp code. n bytes, all but the last 0xFF; value = 255*(n-1) + last; n <= 8."""
 
-    MAX_VALUE = 255 * (L.MAX_EXP_CODE_BYTES - 1) + 254
+    MAX_VALUE = L.MAX_EXP_CODE
 
     def _parse(self, stream, context, path):
         for index in range(L.MAX_EXP_CODE_BYTES):
@@ -170,7 +170,7 @@ def decimal_form(value: float) -> tuple[int, int] | None:
             return None
         k = len(fraction)
         m = int(whole + fraction)
-    if abs(m) > 2**53:
+    if abs(m) > L.MAX_DECIMAL_SIGNIFICAND:
         return None
     return m, k
 
@@ -202,7 +202,7 @@ class Decimal(c.Construct):
                 raise Violation("non-canonical", f"{self.what} {value!r} has a decimal form", path)
         else:
             m = (q >> 1) ^ -(q & 1)
-            if abs(m) > 2**53:
+            if abs(m) > L.MAX_DECIMAL_SIGNIFICAND:
                 raise Violation("limit-exceeded", "decimal significand above 2**53", path)
             value = float(f"{m}e-{k}")
             if decimal_form(value) != (m, k):
@@ -362,7 +362,7 @@ class Reader:
                 raise Reject
         else:
             m = (q >> 1) ^ -(q & 1)
-            if abs(m) > 2**53:
+            if abs(m) > L.MAX_DECIMAL_SIGNIFICAND:
                 raise Reject
             value = float(f"{m}e-{k}") if k else float(m)
             if decimal_form(value) != (m, k):

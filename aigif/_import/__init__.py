@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._errors import SourceError, UsageError
+from .._format import _limits as L
 from .._format._model import AigifFile, Compression, Data, Faithfulness, Model, Payload, Platform, Source, SourceText
 from ._containers import read_carriers
 from ._dialects import parse
@@ -92,8 +93,9 @@ def _to_aigif(found: Found, info: ImageInfo, carriers: list[Carrier], name: str)
     if found.width is None or found.height is None:
         notes.append(f"size taken from the image ({info.width}x{info.height})")
     for what, value in (("width", width), ("height", height)):
-        if not 1 <= value <= 16_384:
-            raise SourceError(f"{name}: {what} {value} is outside 1..16384", code="bad-metadata", path=what)
+        if not L.MIN_SIZE <= value <= L.MAX_SIZE:  # R5.4
+            raise SourceError(f"{name}: {what} {value} is outside {L.MIN_SIZE}..{L.MAX_SIZE}", code="bad-metadata",
+                              path=what)
     if width % 8 or height % 8:  # the recreator refuses such a size, even forced
         taken = " (the image's own size: the metadata does not record one)" if found.width is None or \
             found.height is None else ""
@@ -106,10 +108,11 @@ def _to_aigif(found: Found, info: ImageInfo, carriers: list[Carrier], name: str)
     guidance = 0.0 if guidance is None else guidance
     if placeholders:
         notes.append("not recorded by the source, written as placeholders: " + ", ".join(placeholders))
-    if not 0 <= seed < 2**64:
+    if not 0 <= seed <= L.MAX_UVARINT:  # R5.4
         raise SourceError(f"{name}: seed {seed} is outside 0..2^64-1", code="bad-metadata", path="seed")
-    if not 1 <= steps <= 10_000:
-        raise SourceError(f"{name}: {steps} steps is outside 1..10000", code="bad-metadata", path="steps")
+    if not L.MIN_STEPS <= steps <= L.MAX_STEPS:  # R5.4
+        raise SourceError(f"{name}: {steps} steps is outside {L.MIN_STEPS}..{L.MAX_STEPS}", code="bad-metadata",
+                          path="steps")
     model_hash = parse_hash(found.model_hash)
     if found.model_hash and model_hash is None:
         notes.append(f"model hash {found.model_hash!r} is not a hash AIGIF knows; kept in the source metadata")

@@ -147,6 +147,8 @@ class _Png:
             pos += 12 + length
         if not idat:
             raise _corrupt(name, "corrupt PNG: no IDAT chunk (no pixels)")
+        # an IDAT chunk was kept, so IHDR came first (checked above) and stealth_at was set
+        assert ihdr is not None and stealth_at is not None
         width, height, depth, colour, interlace = ihdr
         info = ImageInfo("PNG", width, height, _PNG_MODES[depth, colour])
         pixels = PngPixels(width, height, depth, colour, bool(interlace), idat,
@@ -350,8 +352,10 @@ def _webp(data: bytes, name: str) -> tuple[ImageInfo, list[Carrier]]:
         raise _corrupt(name, "corrupt WebP: no image data (no VP8, VP8L or ANMF chunk)")
     if canvas is not None:
         width, height = canvas
-    else:
+    elif frame is not None:
         width, height, alpha = frame
+    else:  # ANMF frames need the VP8X chunk's canvas size
+        raise _corrupt(name, "corrupt WebP: animation frames (ANMF) without a VP8X canvas header")
     return ImageInfo("WEBP", width, height, "RGBA" if alpha else "RGB"), carriers
 
 

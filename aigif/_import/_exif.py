@@ -42,7 +42,6 @@ TEXT_TAGS = {
 #: ASCII value in this range (where TIFF defines only numeric tags) is one of those.
 _COUNTDOWN = range(0x0100, 0x010D)
 _EXIF_IFD = 0x8769
-_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 129: 1}
 _TEXT_TYPES = {1, 2, 7, 129}  # BYTE, ASCII, UNDEFINED, UTF-8 (EXIF 3.0)
 _MAX_ENTRIES = 4096
 
@@ -107,6 +106,7 @@ def _add(carriers: list[Carrier], tag: int, typ: int, data: bytes, order: str, v
                             f"{len(data)}-byte EXIF block", f"exif:{name}")
         raw = data[pointer:pointer + count]
     notes = []
+    text: str | None
     if tag == 0x9286:
         text, note = decode_user_comment(raw, order)
         if note:

@@ -88,6 +88,7 @@ _INVOKE = {  # InvokeAI >= 3 is diffusers-native: its names map 1:1 (ecosystem.m
     "k_dpm_2": ("dpm2", {}), "k_dpm_2_a": ("dpm2_a", {}), "k_dpmpp_2": ("dpmpp_2m", {}), "plms": ("pndm", {}),
     "k_dpmpp_2_a": None,
 }
+_NOVELAI: dict[str, tuple[str, dict[str, object]] | None]
 _NOVELAI = {"k_euler": ("euler", {}), "k_euler_ancestral": ("euler_a", {}), "k_dpmpp_2m": ("dpmpp_2m", {}),
             "k_dpmpp_sde": ("dpmpp_sde", {}), "ddim": ("ddim", {}), "ddim_v3": ("ddim", {}),
             "k_dpmpp_2s_ancestral": None, "k_dpm_2": ("dpm2", {}), "k_dpm_2_ancestral": ("dpm2_a", {}),

@@ -52,7 +52,7 @@ class PngPixels:
     bit_depth: int
     color_type: int  # 2 RGB, 4 grey+alpha, 6 RGBA (others cannot carry stealth data)
     interlaced: bool
-    idat: Sequence[bytes]  # the IDAT chunk bodies, in order
+    idat: Sequence[bytes | memoryview]  # the IDAT chunk bodies, in order
     pillow_png: Callable[[], bytes]  # a minimal PNG (critical chunks + tRNS) for Pillow to decode
 
 

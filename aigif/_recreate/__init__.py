@@ -12,16 +12,15 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
-import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._format._write import dumps
-from .._errors import FileError, RecreateError
+from .._errors import RecreateError
 from .._format._read import read
-from .._files import write_bytes_atomic
+from .._files import check_target, write_all_atomic
 from .._format._model import AigifFile, Compression, Data, Model, Payload, Platform, SchedulerOptions
 from .. import _pixels
 from . import _determinism, _models
@@ -67,6 +66,7 @@ class Recreation:
     digest: str | None  # "verified" | "differs" | None (no digest in the file)
     notes: list[str] = field(default_factory=list)
     determinism: _determinism.Applied | None = None  # None when the stored pixels were returned
+    stored_pixels: str | None = None  # "identical" | "differ": compared with the file's pixels (no digest)
 
     def report(self) -> dict:
         applied = self.determinism
@@ -76,7 +76,8 @@ class Recreation:
                 "determinism": None if applied is None else {"requested": applied.requested,
                                                              "in_effect": applied.in_effect,
                                                              "reasons": list(applied.reasons)},
-                "weights": self.weights, "digest": self.digest, "notes": list(self.notes)}
+                "weights": self.weights, "digest": self.digest, "stored_pixels": self.stored_pixels,
+                "notes": list(self.notes)}
 
     @property
     def bit_exact(self) -> str:
@@ -85,6 +86,10 @@ class Recreation:
             return "bit-exact: yes (verified against the file's pixel digest)"
         if self.digest == "differs":
             return "bit-exact: no (differs from the file's pixel digest)"
+        if self.stored_pixels == "identical":
+            return "bit-exact: yes (verified against the file's stored pixels)"
+        if self.stored_pixels == "differ":
+            return "bit-exact: no (differs from the file's stored pixels)"
         if self.source == "stored pixels":
             return "bit-exact: yes (the file's stored pixels)"
         expected = self.expectation is not None and self.expectation.verdict == "bit-exact"
@@ -92,7 +97,7 @@ class Recreation:
 
 
 def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool = False, force: bool = False,
-             engine: Engine | None = None, announce=None, budget: Budget = Budget()) -> Recreation:
+             engine: Engine | None = None, announce=None, budget: Budget = Budget(), progress=None) -> Recreation:
     """Recreate the image of an AIGIF file (a path, bytes or an ``AigifFile``).
 
     Refuses, with a ``RecreateError``, a file beyond ``budget`` or naming an unsafe model
@@ -100,7 +105,8 @@ def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool
     scheduler or data type cannot be honoured here, unless ``force`` (``preflight``, which runs
     first); when the model is missing but the file stores its pixels, the stored pixels are
     returned. ``announce``, if given, receives the platform check's ``Expectation`` before the
-    pipeline runs.
+    pipeline runs; ``progress``, if given, is called with ``(step, total)`` after each diffusion step.
+    A file without a pixel digest but with stored pixels is checked against those pixels.
     """
     obj = source if isinstance(source, AigifFile) else read(source)
     device = device if engine is None else engine.device
@@ -123,9 +129,19 @@ def recreate(source, *, device: str = "cpu", model_dirs=(), allow_download: bool
     expected = _platform.expectation(obj.platform, engine.platform_for(obj, applied))
     if announce is not None:
         announce(expected)
-    image, _ = engine.generate(obj, applied)
+    image, _ = engine.generate(obj, applied, progress=progress)
     notes = [problem.message for problem in problems]
-    return Recreation(image, "recreated", expected, loaded.weights, _check_digest(obj, image), notes, applied)
+    digest = _check_digest(obj, image)
+    stored = None
+    if digest is None and obj.payload.pixels is not None:  # no digest, but the pixels are there to compare
+        from . import _engine
+
+        try:
+            stored = "identical" if _engine.decode_pixels(obj).tobytes() == image.convert("RGB").tobytes() \
+                else "differ"
+        except RecreateError as error:
+            notes.append(f"the stored pixels were not compared: {error.message}")
+    return Recreation(image, "recreated", expected, loaded.weights, digest, notes, applied, stored)
 
 
 def preflight(obj: AigifFile, *, device: str = "cpu", force: bool = False, budget: Budget = Budget()) -> list[Problem]:
@@ -163,6 +179,10 @@ def prepare_for(obj: AigifFile, device: str = "cpu") -> str:
     return profile
 
 
+#: What ``_engine.preflight`` adds to a refusal that ``recreate(force=True)`` would ignore.
+_FORCE_HINT = " (--force recreates anyway, ignoring it)"
+
+
 def _check_digest(obj: AigifFile, image) -> str | None:
     from . import _engine
 
@@ -176,7 +196,8 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
          scheduler: str | None = None, scheduler_options: SchedulerOptions = SchedulerOptions(),
          dtype: str = "float32", device: str = "cpu", save_pixels: bool = False, pixel_digest: bool = False,
          image_path=None, model_dirs=(), allow_download: bool = False, overwrite: bool = False,
-         engine: Engine | None = None, budget: Budget = Budget(), determinism: str | None = None):
+         engine: Engine | None = None, budget: Budget = Budget(), determinism: str | None = None,
+         progress=None):
     """Generate an image with diffusers and write its AIGIF file (and, if asked, the PNG).
 
     ``save_pixels`` embeds the pixels: ``True`` in the smallest lossless codec available, or a
@@ -188,6 +209,7 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
     one ``recreate`` applies by default, so that what is saved can be recreated with the defaults.
     ``determinism`` is the profile (``"portable"``, the default on the CPU, or ``"native"``); the file
     records the one that held (``_determinism.apply`` says why, if that is not the one asked for).
+    ``progress``, if given, is called with ``(step, total)`` after each diffusion step.
     """
     profile = _determinism.for_save(determinism, device if engine is None else engine.device)
     _determinism.prepare(profile)
@@ -196,8 +218,8 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
     from . import _engine
 
     for target in (path, image_path):
-        if target is not None and not overwrite and os.path.lexists(target):
-            raise FileError(f"{target} exists and is not overwritten", code="exists")
+        if target is not None:
+            check_target(target, overwrite=overwrite)
     entry = _models.entry_for(Model(id=model))
     draft = AigifFile(
         platform=Platform(threads=torch.get_num_threads()),
@@ -211,24 +233,23 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
     screen(draft, budget)
     engine = engine or _new_engine(device=device, model_dirs=[Path(d) for d in model_dirs],
                                    allow_download=allow_download)
-    _engine.preflight(draft, engine.device, force=False)
-    image, used = engine.generate(draft, _determinism.apply(profile))
+    try:
+        _engine.preflight(draft, engine.device, force=False)
+    except RecreateError as error:  # recreate's hint: save has no switch that ignores a setting
+        message = error.message.replace(_FORCE_HINT, "")
+        if error.path == "model.dtype":
+            message += f" (supported: {', '.join(_engine.DTYPES)})"
+        raise RecreateError(message, code=error.code, path=error.path) from None
+    image, used = engine.generate(draft, _determinism.apply(profile), progress=progress)
     codec, pixels = "none", None
     if save_pixels:  # True: the smallest lossless codec; or a codec's name. Decoded again and compared.
         codec, pixels = _pixels.smallest_lossless(image, None if save_pixels is True else (save_pixels,))
     obj = dataclasses.replace(
         draft, platform=used, compression=Compression(pixel_compressor=codec),
         payload=Payload(pixels=pixels, pixel_digest=_engine.pixel_digest(image) if pixel_digest else None))
-    data = dumps(obj)
-    if path is not None:  # the AIGIF file first: if the PNG then fails, the file is taken back
-        write_bytes_atomic(path, data, overwrite=overwrite)
-    if image_path is not None:
-        try:
-            write_bytes_atomic(image_path, _engine.encode_png(image), overwrite=overwrite)
-        except BaseException:
-            if path is not None and not overwrite:  # ours alone (we would not have replaced another)
-                Path(path).unlink(missing_ok=True)
-            raise
+    outputs = [(path, dumps(obj)), (image_path, _engine.encode_png(image) if image_path is not None else b"")]
+    write_all_atomic([(target, data) for target, data in outputs if target is not None],
+                     overwrite=overwrite)  # both or neither, also when replacing
     return obj, image
 
 

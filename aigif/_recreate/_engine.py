@@ -10,25 +10,28 @@ count, under ``native`` the recorded one.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import logging
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import torch
 
 from .. import _pixels
 from .._errors import RecreateError, UsageError
 from .._format._model import AigifFile, Model
-from . import _determinism, _models, _platform, _schedulers
+from . import _determinism, _models, _platform, _safety, _schedulers
 from ._safety import Problem
 
 # Read by diffusers when it is first imported, which is after this module (notes §5: "disables remote
 # code globally"); a user's own setting is kept. Recreation never asks for remote code either way.
 os.environ.setdefault("DIFFUSERS_DISABLE_REMOTE_CODE", "true")
 
-DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+DTYPES = {name: getattr(torch, name) for name in _safety.DTYPES}
 ATTENTION = ("AttnProcessor", "AttnProcessor2_0")
 
 
@@ -70,6 +73,7 @@ def preflight(obj: AigifFile, device: str, force: bool) -> list[Problem]:
                                 code="cannot-honour", path=f"data.{side}")
     _, _, unhonoured = _schedulers.resolve(model)  # an unknown scheduler, or a configuration it does not take
     entry = _models.entry_for(model)  # a model code this version does not know
+    _quiet()  # diffusers logs what of a configuration a scheduler class ignores
     _schedulers.build(model, entry.scheduler or {})  # values it refuses (the model's own configuration comes later)
     problems = []
     if model.dtype not in DTYPES:
@@ -97,7 +101,7 @@ def preflight(obj: AigifFile, device: str, force: bool) -> list[Problem]:
 
 @dataclass
 class Loaded:
-    pipe: object
+    pipe: Any  # a diffusers pipeline
     weights: str  # "verified" | "unpinned"
     base_scheduler: dict
     default_attention: str
@@ -130,13 +134,14 @@ class Engine:
         extra = {"safety_checker": None, "requires_safety_checker": False} if "safety_checker" in \
             cls.__init__.__code__.co_varnames else {}
         try:
-            pipe = cls.from_pretrained(folder, dtype=DTYPES.get(model.dtype, torch.float32), use_safetensors=True,
+            pipe = cls.from_pretrained(folder, dtype=DTYPES.get(str(model.dtype), torch.float32), use_safetensors=True,
                                        local_files_only=True, trust_remote_code=False, **extra)
         except Exception as err:  # noqa: BLE001 - diffusers, transformers and safetensors raise many kinds
             raise RecreateError(f"cannot load model {entry.name!r} from {folder}: {type(err).__name__}: {err}",
                                 code="model-refused") from None
         pipe.to(self.device)
         pipe.set_progress_bar_config(disable=True)
+        _alias_text_model(pipe)
         default_attention = type(next(iter(pipe.unet.attn_processors.values()))).__name__ \
             if hasattr(pipe, "unet") else "unknown"
         base = dict(entry.scheduler or pipe.scheduler.config)
@@ -156,12 +161,13 @@ class Engine:
         """The profile ``obj`` records, as far as it holds in this process."""
         return _determinism.apply(_determinism.for_file(obj.platform.determinism_profile, self.device))
 
-    def generate(self, obj: AigifFile, applied: _determinism.Applied | None = None):
-        """The image of ``obj``'s syntax (a PIL image), and the platform it was made on."""
+    def generate(self, obj: AigifFile, applied: _determinism.Applied | None = None, progress=None):
+        """The image of ``obj``'s syntax (a PIL image), and the platform it was made on. ``progress``,
+        if given, is called with ``(step, total)`` after each step (it changes no pixel)."""
         applied = applied or self.applied_for(obj)
         loaded = self.load(obj.model)
         pipe, data = loaded.pipe, obj.data
-        pipe.scheduler = _schedulers.build(obj.model, loaded.base_scheduler)
+        pipe.scheduler = _schedulers.build(obj.model, loaded.base_scheduler, data.seed)
         attention = self._attention(obj)
         _set_attention(pipe, attention)
         generator_device = "cuda" if data.rng == "cuda" and _platform.device_kind(self.device) == "gpu" else "cpu"
@@ -175,6 +181,12 @@ class Engine:
             arguments["guidance_rescale"] = data.guidance_rescale
         if obj.model.clip_skip:
             arguments["clip_skip"] = obj.model.clip_skip
+        if progress is not None and "callback_on_step_end" in inspect.signature(pipe.__call__).parameters:
+            def step_end(pipeline, step, timestep, tensors):  # diffusers' per-step callback; tensors unchanged
+                progress(step + 1, pipeline.num_timesteps)
+                return tensors
+
+            arguments["callback_on_step_end"] = step_end
         with deterministic(applied, obj.platform.threads), torch.inference_mode():
             try:
                 image = pipe(**arguments).images[0]
@@ -196,9 +208,22 @@ def _set_attention(pipe, name: str) -> None:
                 module.set_attn_processor(getattr(attention_processor, name)())
 
 
+def _alias_text_model(pipe) -> None:
+    """Clip skip, with transformers 5: diffusers (0.42) applies the final layer norm of a clip-skipped
+    prompt as ``text_encoder.text_model.final_layer_norm``, but transformers 5's ``CLIPTextModel`` is
+    flat (its ``final_layer_norm`` is its own), so every file with a clip skip failed. The alias is a
+    plain attribute, not a submodule: the encoder's modules and weights are unchanged."""
+    for name in ("text_encoder", "text_encoder_2"):
+        encoder = getattr(pipe, name, None)
+        if encoder is not None and "text_model" not in dir(encoder) and hasattr(encoder, "final_layer_norm"):
+            object.__setattr__(encoder, "text_model", encoder)
+
+
 def _quiet() -> None:
     """diffusers and transformers talk a lot on import and load; our output says what matters."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    # DPM++ SDE's Brownian tree, when a float32 time rounds past its end: harmless, and said at every step
+    warnings.filterwarnings("ignore", message=r"Should have t[ab]<=t1", module="torchsde")
     for name in ("diffusers", "transformers", "huggingface_hub"):
         logging.getLogger(name).setLevel(logging.ERROR)
     with contextlib.suppress(Exception):
@@ -221,6 +246,8 @@ def encode_png(image) -> bytes:
 
 def decode_pixels(obj: AigifFile):
     """The stored pixel payload as a PIL image (spec field 19), whatever lossless codec holds it."""
+    if obj.payload.pixels is None:
+        raise RecreateError("the file stores no pixels", code="cannot-honour", path="payload.pixels")
     try:
         return _pixels.decode(obj.payload.pixels, obj.compression.pixel_compressor, obj.data.width, obj.data.height)
     except UsageError as err:

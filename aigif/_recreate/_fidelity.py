@@ -33,16 +33,16 @@ import numpy as np
 
 from .._errors import AigifError, FileError, RecreateError, UsageError
 from .._format._read import read
-from .._files import shipped_suite, write_bytes_atomic
+from .._files import check_target, make_folder, shipped_suite, write_bytes_atomic
 from .._format._json import to_json
 from .._format._model import AigifFile
 from . import _determinism, _engine, _models, _platform
 from ._metrics import Comparison, as_array, compare
+from ._safety import DTYPES
 
 FORMAT = "aigif-recreate-conformance"
 VERSION = 1
 MANIFEST = "manifest.json"
-DTYPE_NAMES = ("float32", "float16", "bfloat16")
 _CASE_KEYS = {"name": str, "file": str, "image": str, "scheduler": str, "width": int, "height": int, "seed": int,
               "steps": int, "dtype": str, "pixel_digest": str, "file_sha256": str, "image_sha256": str}
 
@@ -315,8 +315,8 @@ def check_options(*, device: str = "cpu", threads: int | None = None, dtype: str
 
     if threads is not None and not 1 <= threads <= 1024:
         raise UsageError(f"--threads {threads}: give 1 to 1024 threads", code="invalid-value")
-    if dtype is not None and dtype not in DTYPE_NAMES:
-        raise UsageError(f"--dtype {dtype!r}: choose one of {', '.join(DTYPE_NAMES)}", code="invalid-value")
+    if dtype is not None and dtype not in DTYPES:
+        raise UsageError(f"--dtype {dtype!r}: choose one of {', '.join(DTYPES)}", code="invalid-value")
     try:
         kind = _platform.device_kind(device)
     except (RuntimeError, ValueError) as err:
@@ -367,14 +367,10 @@ def prepare_outputs(suite: Suite, out_dir, overwrite: bool) -> dict[str, Path]:
     targets = {case.name: folder / f"{case.name}.png" for case in suite.cases}
     if folder.exists() and not folder.is_dir():
         raise FileError(f"--out-dir {folder} exists and is not a folder", code="exists")
-    if not overwrite:
-        for target in targets.values():
-            if target.exists():
-                raise FileError(f"{target} exists and is not overwritten (use --force)", code="exists")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as err:
-        raise FileError(f"cannot create {folder}: {err.strerror or err}", code="io-error") from None
+    for target in targets.values():
+        check_target(target, overwrite=overwrite, create_folder=True)
+    for target in targets.values():
+        make_folder(target)
     return targets
 
 
@@ -387,9 +383,7 @@ def run_suite(suite: Suite, *, device: str = "cpu", threads: int | None = None, 
     called with each case before it runs and with each finished row. Problems with one file become
     an error row; the run goes on.
     """
-    from PIL import Image
-
-    from . import Engine, prepare_for, recreate
+    from . import Engine, prepare_for
 
     objects = {case.name: read(case.file) for case in suite.cases}
     for obj in objects.values():  # the files' determinism profile, before torch is imported
@@ -449,7 +443,7 @@ def _run_cases(suite, objects, report, engine, targets, threads, dtype, overwrit
                        **comparison_json(comparison, changed_subpixels(result.image, reference),
                                          case.width * case.height * 3),
                        recreated_digest=_engine.pixel_digest(result.image), expectation=expected.verdict,
-                       differences=list(expected.differences), determinism=result.determinism.in_effect,
+                       differences=list(expected.differences), determinism=result.determinism.in_effect if result.determinism else None,
                        prediction_held=comparison.identical == (expected.verdict == "bit-exact"),
                        seconds=round(seconds, 3))
             if report.platform is None:

@@ -13,6 +13,7 @@ so that a multi-GB file is hashed once.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import os
@@ -86,7 +87,9 @@ def registry() -> dict[str, ModelEntry]:
 
 
 def builtin_dir(entry: ModelEntry) -> Path:
-    return Path(str(resources.files("aigif._recreate").joinpath("models", entry.builtin)))
+    """The folder of a model shipped with the package (``aigif/_recreate/models``)."""
+    assert entry.builtin is not None, f"{entry.name} is not a built-in model"
+    return Path(str(resources.files("aigif._recreate").joinpath("models").joinpath(entry.builtin)))
 
 
 def entry_for(model: Model) -> ModelEntry:
@@ -161,12 +164,41 @@ def locate(entry: ModelEntry, model_dirs: list[Path], allow_download: bool) -> t
             try:
                 folder = snapshot_download(entry.repo, revision=entry.revision, allow_patterns=patterns)
             except Exception as err:  # noqa: BLE001
-                raise RecreateError(f"model {entry.name!r} could not be downloaded: {err}",
-                                    code="model-not-found") from None
+                raise RecreateError(_download_failed(entry, err), code="model-not-found") from None
             return _contained(Path(folder), Path(HF_HUB_CACHE)), looked
-    hint = "" if allow_download or not entry.repo else "; --allow-download would fetch it"
-    raise RecreateError(f"model {entry.name!r} not found; looked in: {', '.join(looked) or 'nowhere'}{hint}",
-                        code="model-not-found", path="model.id")
+    raise RecreateError(_not_found(entry, looked, allow_download), code="model-not-found", path="model.id")
+
+
+def _not_found(entry: ModelEntry, looked: list[str], allow_download: bool) -> str:
+    """One line: what was asked (or the nearest known models), every place looked, and how to get it."""
+    known = registry()
+    if entry.name in known:
+        what = f"model {entry.name!r} is not on this machine"
+    else:
+        nearest = difflib.get_close_matches(entry.name, sorted(known), n=3, cutoff=0.0)
+        what = f"model {entry.name!r} not found (not a known model; the nearest known: {', '.join(nearest)})"
+    places = f"looked in {', '.join(looked)}" if looked else "looked in no model folder (no --model-dir given)"
+    fetch = "--allow-download fetches it from the Hugging Face Hub, or put" if entry.repo and not allow_download \
+        else "put"
+    return (f"{what}; {places}; {fetch} its diffusers folder (with model_index.json) at DIR/{entry.name} and give "
+            "--model-dir DIR")
+
+
+def _download_failed(entry: ModelEntry, err: Exception) -> str:
+    """One line for a failed download: the model, and why (offline, or the Hub's own words, flattened)."""
+    cause = err.__cause__ or err.__context__
+    if type(cause).__name__ == "OfflineModeIsEnabled" or "outgoing traffic has been disabled" in str(err):
+        why = "downloads are disabled here (HF_HUB_OFFLINE is set)"
+    elif type(err).__name__ == "LocalEntryNotFoundError":  # what huggingface_hub raises when it cannot connect
+        reason = f" ({type(cause).__name__}: {cause})" if cause is not None else ""
+        why = f"this machine seems to be offline or cannot reach the Hub{reason}"
+    else:
+        why = f"{type(err).__name__}: {err}"
+    why = " ".join(why.split())
+    if len(why) > 300:
+        why = why[:299] + "…"
+    repo = f" ({entry.repo})" if entry.repo != entry.name else ""
+    return f"model {entry.name!r}{repo} could not be downloaded from the Hugging Face Hub: {why}"
 
 
 def _contained(folder: Path, root: Path) -> Path:
@@ -251,8 +283,11 @@ def cache_dir() -> Path:
 
 def sha256_of(path: Path) -> str:
     """SHA-256 of a file's bytes, read in blocks (a weight file may be many GB)."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+    digest = hashlib.sha256()
+    with open(path, "rb", buffering=0) as handle:  # hashlib.file_digest is Python 3.11+
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def file_sha256(path: Path) -> str:

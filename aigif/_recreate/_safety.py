@@ -18,6 +18,10 @@ from .._format._model import AigifFile
 from . import _models
 
 
+#: The data types recreation can generate in (the engine maps each to torch's); torch-free, for the CLI.
+DTYPES = ("float32", "float16", "bfloat16")
+
+
 class Problem(NamedTuple):
     """Something in a file that recreation cannot honour but ``force`` may ignore: what, and the field."""
 
@@ -32,6 +36,13 @@ class Budget:
     max_pixels: int = 2048 * 2048  # width x height; SDXL and Flux sizes fit, 16,384^2 does not
     max_steps: int = 1000
     max_threads: int = 256  # field 8 is replayed with torch.set_num_threads (R6.7 allows 65,535)
+
+    @classmethod
+    def of(cls, max_pixels: int | None = None, max_steps: int | None = None,
+           max_threads: int | None = None) -> Budget:
+        """The default budget with the limits given raised (or lowered); ``None`` keeps a default."""
+        given = {"max_pixels": max_pixels, "max_steps": max_steps, "max_threads": max_threads}
+        return cls(**{name: value for name, value in given.items() if value is not None})
 
     def check(self, obj: AigifFile) -> None:
         """Refuse (``limit-exceeded``) a file beyond this budget, naming the option that raises it."""

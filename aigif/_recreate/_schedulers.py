@@ -20,6 +20,7 @@ from __future__ import annotations
 import importlib.util
 import inspect
 import json
+from typing import Any
 
 from .._errors import RecreateError
 from .._format._model import Model
@@ -57,7 +58,8 @@ _OPTION_WORDS = {"use_karras_sigmas": "Karras sigmas", "use_exponential_sigmas":
 
 def option_arguments(model: Model) -> dict:
     """The scheduler options (field 1) as diffusers arguments (spec 6.7): ``karras`` -> ``use_karras_sigmas``."""
-    options, arguments = model.scheduler_options, {}
+    options = model.scheduler_options
+    arguments: dict[str, object] = {}
     if options.sigmas != "default":
         arguments[_SIGMA_ARGUMENTS[options.sigmas]] = True
     if options.timestep_spacing != "default":
@@ -100,7 +102,7 @@ def _config_value(key: str, text: str):
     return value
 
 
-def resolve(model: Model) -> tuple[type, dict, list[str]]:
+def resolve(model: Model) -> tuple[Any, dict, list[str]]:
     """The diffusers class of a file's scheduler, the arguments it takes, and what it cannot honour.
 
     Every argument is checked against the class's ``__init__`` before anything is loaded: a
@@ -130,10 +132,17 @@ def resolve(model: Model) -> tuple[type, dict, list[str]]:
                             for key in unhonoured]
 
 
-def build(model: Model, base_config: dict):
+def build(model: Model, base_config: dict, seed: int | None = None):
     """A diffusers scheduler for ``model``, from the model's default configuration. A scheduler
-    option the class cannot honour is left out (``preflight`` refused it unless forced)."""
+    option the class cannot honour is left out (``preflight`` refused it unless forced).
+
+    A scheduler that draws noise of its own (``DPMSolverSDEScheduler``'s Brownian tree) gets ``seed``,
+    the file's seed, as A1111 and ComfyUI seed it, unless the configuration (field 3) names one:
+    left unseeded, it would take one from torch's global generator and differ from run to run."""
     cls, arguments, _ = resolve(model)
+    if seed is not None and "noise_sampler_seed" not in arguments \
+            and "noise_sampler_seed" in inspect.signature(cls.__init__).parameters:
+        arguments["noise_sampler_seed"] = seed
     try:
         return cls.from_config(base_config, **arguments)
     except Exception as err:  # noqa: BLE001 - diffusers refuses bad values with many kinds of error

@@ -53,7 +53,7 @@ const zstd = requireHere("@bokuweb/zstd-wasm"); // libzstd compiled to WebAssemb
 const SIGNATURE = Buffer.from([0x89, 0x41, 0x49, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]); // R3.1
 const MAX_CONTENT = 131076; // R5.5
 // R5.6: the prompt dictionaries, dictionary ID -> [file in aigif/dictionaries, SHA-256], as the spec
-// publishes them (tests/test_kaitai.py compares this table with the spec's).
+// publishes them (tests/conformance/test_kaitai.py compares this table with the spec's).
 const DICTIONARIES = new Map([
   [32768, ["prompts-v1.zdict", "e22ba2b2bb34f43a386faf45dcccef11572fed03047e560942cdaf4bdb71fd05"]],
 ]);

@@ -48,7 +48,7 @@ SIGNATURE = b"\x89AIG\r\n\x1a\n"  # R3.1
 MAX_CONTENT = 131_076  # R5.5: two maximal strings with their 3-byte lengths
 
 #: R5.6: the prompt dictionaries, dictionary ID -> (file in aigif/dictionaries, SHA-256), as the spec
-#: publishes them (tests/test_kaitai.py compares this table with the spec's).
+#: publishes them (tests/conformance/test_kaitai.py compares this table with the spec's).
 DICTIONARIES = {
     32768: ("prompts-v1.zdict", "e22ba2b2bb34f43a386faf45dcccef11572fed03047e560942cdaf4bdb71fd05"),
 }

@@ -87,7 +87,7 @@ def collect(text: str, page: str = "<string>") -> list[Block]:
                 break
             end += 1
         words = opening["info"].split()
-        lang = LANGUAGES.get(words[0].lower().lstrip(".{")) if words else None
+        lang = LANGUAGES.get(words[0].lower()) if words else None
         if lang is not None:
             body = [_unindent(line, indent) for line in lines[index + 1:end]]
             code = "\n".join(body).strip("\n") + "\n"
@@ -224,6 +224,14 @@ def test_the_example_files_are_few_and_small():
     assert sum(path.stat().st_size for path in files) < 200_000
 
 
+def test_the_example_aigif_file_is_the_build_of_its_json():
+    import aigif
+
+    built = aigif.dumps(aigif.from_json((EXAMPLES / "table1.json").read_bytes()))
+    assert (EXAMPLES / "table1.aigif").read_bytes() == built
+    assert len(built) == 67
+
+
 # ---------------------------------------------------------------------------------------------
 # The collector and the runner themselves.
 
@@ -282,7 +290,7 @@ def test_collector_finds_the_blocks_of_a_synthetic_page():
     assert blocks[0].label == "page.md, python block at line 4"
 
 
-def test_runner_shares_one_namespace_and_skips_what_is_not_run(tmp_path):
+def test_runner_shares_one_namespace_and_skips_what_is_not_run():
     outcome = run_blocks(collect(SYNTHETIC, "page.md"))
     assert outcome.failures == ()
     assert (outcome.ran, outcome.examples, len(outcome.skipped)) == (3, 1, 2)

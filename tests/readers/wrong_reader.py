@@ -1,4 +1,4 @@
-"""A deliberately wrong AIGIF reader, for tests/test_conformance_runner.py: ``wrong_reader.py MODE FILE``.
+"""A deliberately wrong AIGIF reader, for tests/conformance/test_conformance_runner.py: ``wrong_reader.py MODE FILE``.
 
 Each MODE misbehaves in one way the conformance runner must catch (or, for ``reference`` and
 ``orphan``, behaves like ``aigif info --json``). Not a test module: pytest does not collect it.

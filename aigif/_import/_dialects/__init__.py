@@ -231,7 +231,7 @@ def _stealth_payloads(view: _View) -> list[tuple[Carrier, str, dict | None]]:
 def _novelai_step(view: _View) -> Found | None:
     stealth = [(car, obj) for car, _, obj in _stealth_payloads(view)
                if obj is not None and str(obj.get("Software", "")).startswith("NovelAI")]
-    text_fields = {key: view.text(key) for key in _NOVELAI_KEYS if view.text(key) is not None}
+    text_fields = {key: value for key in _NOVELAI_KEYS if (value := view.text(key)) is not None}
     has_text = _novelai.is_novelai(text_fields)
     if not has_text and not stealth:
         return None
@@ -264,19 +264,21 @@ def _invokeai_step(view: _View) -> Found | None:
         return None
     carriers = view.carrier(*keys)
     graph = None
-    if view.text("invokeai_graph") is not None:
-        graph = c.load_json(view.text("invokeai_graph"), "invokeai_graph")
+    graph_text, meta_text = view.text("invokeai_graph"), view.text("invokeai_metadata")
+    if graph_text is not None:
+        graph = c.load_json(graph_text, "invokeai_graph")
         graph = graph if isinstance(graph, dict) else None
-    if view.text("invokeai_metadata") is not None:
-        meta = c.load_json(view.text("invokeai_metadata"), "invokeai_metadata")
+    if meta_text is not None:
+        meta = c.load_json(meta_text, "invokeai_metadata")
         if not isinstance(meta, dict):
             raise c.bad("invokeai_metadata", "not a JSON object")
         return _invokeai.found_from_metadata(meta, carriers, graph)
     dream = None
-    if view.text("Dream") is not None:
-        dream = _invokeai.found_from_dream(view.text("Dream"), carriers)
-    if view.text("sd-metadata") is not None:
-        meta = c.load_json(view.text("sd-metadata"), "sd-metadata")
+    dream_text, sd_text = view.text("Dream"), view.text("sd-metadata")
+    if dream_text is not None:
+        dream = _invokeai.found_from_dream(dream_text, carriers)
+    if sd_text is not None:
+        meta = c.load_json(sd_text, "sd-metadata")
         if not isinstance(meta, dict):
             raise c.bad("sd-metadata", "not a JSON object")
         found = _invokeai.found_from_sd_metadata(meta, carriers)

@@ -17,12 +17,11 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from typing import AbstractSet
 
 from .._found import Carrier, Found, Lora
 from . import _common as c
 
-#: A1111's ``re_param`` (kept for reference and the ≥3-pairs rule's semantics).
-RE_PARAM = re.compile(r'\s*(\w[\w \-/]+):\s*("(?:\\.|[^\\"])+"|[^,]*)(?:,|$)')
 _KEY = re.compile(r"\s*(\w[\w \-/]+):\s*")
 _QUOTED = re.compile(r'"(?:\\.|[^\\"])+"')
 _LINE_KEY = re.compile(r"\s*(\w[\w \-/]*):\s?(.*)")
@@ -214,7 +213,7 @@ def detect_tool(params: dict[str, str], keys: set[str], software: str | None = N
     return "automatic1111"
 
 
-def found_from_infotext(text: str, carriers: list[Carrier], *, keys: set[str] = frozenset(),
+def found_from_infotext(text: str, carriers: list[Carrier], *, keys: AbstractSet[str] = frozenset(),
                         software: str | None = None, tool: str | None = None,
                         carrier_name: str = "parameters") -> Found:
     """One ``Found`` from an infotext. ``tool`` forces the writer (else it is detected)."""
@@ -342,6 +341,8 @@ def _apply(found: Found, params: dict[str, str], where: str) -> None:
             c.strength(value, field("Denoising strength"))
             hires["Denoising strength"] = value
         if "First pass size" in hires:  # A1111 < 1.0: Size is the final size, this is the first pass
+            width: int | None
+            height: int | None
             try:
                 width, height = c.size(hires["First pass size"], field("First pass size"))
             except Exception:  # "0x0": the first pass size was chosen automatically
@@ -494,18 +495,18 @@ def _loras(found: Found, params: dict[str, str], used: set[str], where: str) -> 
             if not isinstance(item, dict):
                 continue
             kind = str(item.get("type", "")).lower()
-            name = item.get("modelName") or item.get("modelVersionName") or item.get("air")
-            if kind == "checkpoint" and found.model_name is None and name:
-                found.model_name = str(name)
+            res_name = item.get("modelName") or item.get("modelVersionName") or item.get("air")
+            if kind == "checkpoint" and found.model_name is None and res_name:
+                found.model_name = str(res_name)
             elif tagged:
                 continue
-            elif kind in ("lora", "lycoris", "locon", "dora") and name:
+            elif kind in ("lora", "lycoris", "locon", "dora") and res_name:
                 weight = item.get("weight", 1.0)
                 try:
                     weight = float(weight)
                 except (TypeError, ValueError):
                     weight = 1.0
-                loras.append(Lora(name=str(name), weight=weight, kind="lycoris" if kind == "lycoris" else "lora"))
-            elif kind in ("embed", "embedding", "textualinversion") and name:
-                loras.append(Lora(name=str(name), weight=1.0, kind="embedding"))
+                loras.append(Lora(name=str(res_name), weight=weight, kind="lycoris" if kind == "lycoris" else "lora"))
+            elif kind in ("embed", "embedding", "textualinversion") and res_name:
+                loras.append(Lora(name=str(res_name), weight=1.0, kind="embedding"))
     found.loras = loras

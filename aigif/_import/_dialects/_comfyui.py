@@ -333,7 +333,7 @@ class _Graph:
         while link is not None and link[0] not in seen and len(seen) <= MAX_DEPTH:
             nid = link[0]
             seen.add(nid)
-            ct, inputs = self.cls(nid), self.inputs(nid)
+            inputs = self.inputs(nid)
             if "stop_at_clip_layer" in inputs:
                 layer = self.literal(inputs["stop_at_clip_layer"], "stop_at_clip_layer", "clip skip")
                 if layer is None:
@@ -364,7 +364,7 @@ class _Graph:
                 if link:
                     out.append(link)
         if not out and self.cls(nid) == "Reroute":
-            out = [self.ref(v) for v in inputs.values() if self.ref(v)]
+            out = [linked for v in inputs.values() if (linked := self.ref(v))]
         return out
 
     def upstream_samplers(self, start: list[tuple[str, int]]) -> list[str]:
@@ -621,7 +621,7 @@ def found_from_graph(graph: dict[str, Any], carriers: list[Carrier], *, tool: st
     if g.flux_guidance is not None:
         found.extra["FluxGuidance"] = c.compact(g.flux_guidance)
         if v.get("guider") == "BasicGuider" and found.guidance_scale is None:
-            found.guidance_scale = c.cfg(g.flux_guidance, f"prompt: FluxGuidance")
+            found.guidance_scale = c.cfg(g.flux_guidance, "prompt: FluxGuidance")
             found.extra["guidance"] = "FluxGuidance (distilled guidance); BasicGuider applies no CFG"
     found.model_name, found.loras = g.model_chain(v.get("model"))
     positive_encoder = _first_encoder(g, v.get("positive"))
@@ -850,15 +850,17 @@ def workflow_to_graph(workflow: dict[str, Any]) -> dict[str, Any]:
             source = links.get(slot["link"])
             if source is None:
                 continue
-            name = slot.get("name") if isinstance(slot.get("name"), str) and slot.get("name") else "input"
+            slot_name = slot.get("name")
+            if not isinstance(slot_name, str) or not slot_name:
+                slot_name = "input"
             if isinstance(slot.get("widget"), dict) and slot["widget"].get("name"):
-                name = slot["widget"]["name"]
+                slot_name = slot["widget"]["name"]
             src = by_id.get(source[0])
             if src is not None and src.get("type") == "PrimitiveNode" and isinstance(src.get("widgets_values"), list):
                 if src["widgets_values"]:
-                    inputs[name] = src["widgets_values"][0]
+                    inputs[slot_name] = src["widgets_values"][0]
                 continue
-            inputs[name] = [source[0], source[1]]
+            inputs[slot_name] = [source[0], source[1]]
         if mode == 4:  # bypassed: passes its first linked input through
             first = next(((k, v) for k, v in inputs.items() if isinstance(v, list) and len(v) == 2), None)
             graph[nid] = {"class_type": "Reroute", "inputs": {"input": first[1]} if first else {}}

@@ -8,11 +8,12 @@ import re
 from typing import Any
 
 from ..._errors import SourceError
+from ..._format import _limits as L
 from .._found import Carrier, Found, Lora
 
-SEED_MAX = 2**64 - 1
-SIZE_MAX = 1 << 16  # wider or taller than this is not an image any generator made
-STEPS_MAX = 10_000
+SEED_MAX = L.MAX_UVARINT  # R5.4
+SIZE_MAX = 1 << 16  # wider or taller than this is not an image any generator made (R5.4 is checked later)
+STEPS_MAX = L.MAX_STEPS  # R5.4
 
 
 def bad(field: str, message: str) -> SourceError:

@@ -90,6 +90,7 @@ def found_from_json(data: dict[str, Any], carriers: list[Carrier], tool: str, wh
         found.vae_name = value
     key, value = _first(data, _STRENGTH, used)
     if value is not None:
+        assert key is not None  # _first returns a key with every value
         amount = c.strength(value, f"{where}: {key}")
         has_init = any(k in data for k in ("init_image", "initImage", "init_img", "image"))
         if has_init or (tool == "drawthings" and amount < 1):
