@@ -16,7 +16,7 @@ doc: |
 
   * Every `valid` (and the signature's `contents`) carries a custom key `-aigif-error` naming the
     error code of spec section 9 that a reader reports when the check fails. Kaitai ignores keys
-    that start with `-`; the build (tools/kaitai_build.py) turns them into a map from the source path
+    that start with `-`; the build (tools/format/kaitai_build.py) turns them into a map from the source path
     (`/types/uvarint/seq/1`, the path the generated code puts in its validation errors) to the code.
   * A check that is not a property of one attribute is a zero-size attribute named `check_*`
     (`size: 0` reads nothing) whose `valid` expression states the rule. They sit where the spec
@@ -1120,7 +1120,7 @@ enums:
     2: cudnn_benchmark
     3: tf32_matmul
     4: tf32_cudnn
-  # BEGIN GENERATED registries (tools/kaitai_build.py --write-enums; from aigif/registries.json)
+  # BEGIN GENERATED registries (tools/format/kaitai_build.py --write-enums; from aigif/registries.json)
   pixel_compressor:  # 4-bit, closed
     0: none
     1: png

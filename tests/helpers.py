@@ -1,7 +1,7 @@
 """Shared helpers for the test suite: byte builders, the spec's example files, error assertions.
 
 The byte-level helpers (``uv``, ``exp``, ``string``, ``field``, ``make_file``, from
-``tools/spec_encoder.py``) are a small, independent encoder written from the spec text, not from
+``tools/format/spec_encoder.py``) are a small, independent encoder written from the spec text, not from
 the library: tests use them to build
 files with exactly one defect, so that a refusal is provably caused by that defect. ``make_file``
 and ``reseal`` always recompute the trailing CRC-32 (R3.3); otherwise every mutation would be
@@ -135,10 +135,10 @@ EXAMPLE3_BYTES = _example3()
 
 
 # ---------------------------------------------------------------------------------------------
-# The independent encoder (spec section 4) lives in tools/spec_encoder.py, shared with the
+# The independent encoder (spec section 4) lives in tools/format/spec_encoder.py, shared with the
 # conformance generator; it is re-exported here for the tests.
 
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path[:0] = [str(ROOT / "tools" / group) for group in ("", "format", "bench", "recreate", "importer")]
 from spec_encoder import (  # noqa: E402
     binary64, compression, decimal_bytes, exp, field, hash_value, make_file, map_value, model_ref, nibbles,
     reseal, stored, string, text_block, text_content, uv, zstd_dict_frame, zstd_frame,

@@ -1,4 +1,4 @@
-"""tools/bench.py: the encoders and statistics of the benchmark, on synthetic records, and smoke runs.
+"""tools/bench/bench.py: the encoders and statistics of the benchmark, on synthetic records, and smoke runs.
 
 The records here are made up for the tests; the real records file is for measuring only and is
 never read by the tests.
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path[:0] = [str(ROOT / "tools" / group) for group in ("", "format", "bench", "recreate", "importer")]
 
 import _bench_formats as formats  # noqa: E402
 import _bench_pixels as pixels  # noqa: E402

@@ -5,7 +5,7 @@
 
 Every case is declared here with its expected result, its clauses and a one-line description:
 
-* ``y_`` valid files: built from bytes (the independent encoder of ``tools/spec_encoder.py``) or from
+* ``y_`` valid files: built from bytes (the independent encoder of ``tools/format/spec_encoder.py``) or from
   a JSON document; ``expect`` lists JSON values the file must show (checked against the reference
   library, which also writes the full canonical JSON beside the file).
 * ``n_`` invalid files: exactly one defect each, with the CRC recomputed, and the one error code a
@@ -33,7 +33,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path[:0] = [str(ROOT / "tools" / group) for group in ("", "format", "bench", "recreate", "importer")]
 
 import aigif  # noqa: E402  (the reference reader cross-checks every case)
 from spec_encoder import (  # noqa: E402

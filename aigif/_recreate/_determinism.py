@@ -1,6 +1,6 @@
 """Determinism profiles: the CPU settings that make a run's pixels independent of the machine.
 
-Measured on the built-in model (``tools/cpu_determinism.py``, docs/fidelity.md "Bit-exact across
+Measured on the built-in model (``tools/recreate/cpu_determinism.py``, docs/fidelity.md "Bit-exact across
 CPUs"): with torch's defaults the pixels change with ATen's CPU capability (DEFAULT, AVX2, AVX512
 kernels), with MKL's code branch (chosen per CPU: AVX2 and AVX-512 Intel paths, another path on
 AMD), with oneDNN's convolutions (JIT-compiled per ISA, split by thread count), and with the thread

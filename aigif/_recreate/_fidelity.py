@@ -15,7 +15,7 @@ each PNG's pixels equal to its file's pixel digest); ``run_suite`` recreates eve
 platform, optionally overriding the thread count, the data type or the device, and compares each
 recreation with its reference PNG: *identical*, or the exact PSNR, the MS-SSIM and the largest
 absolute difference. ``summarize`` and ``matrix_markdown`` turn several runs into the cross-platform
-fidelity matrix (``tools/fidelity_matrix.py``).
+fidelity matrix (``tools/recreate/fidelity_matrix.py``).
 """
 
 from __future__ import annotations

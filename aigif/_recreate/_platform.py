@@ -104,7 +104,7 @@ def _cuda_driver() -> str | None:
 
 
 #: What the "close" verdict means in numbers: the range measured between two CPU kernel sets
-#: (tools/cpu_determinism.py, docs/fidelity.md "Bit-exact across CPUs").
+#: (tools/recreate/cpu_determinism.py, docs/fidelity.md "Bit-exact across CPUs").
 CLOSE_PSNR = "PSNR typically 40-95 dB: the same picture, a few levels apart at most"
 
 

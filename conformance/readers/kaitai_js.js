@@ -5,7 +5,7 @@
 //   node conformance/readers/kaitai_js.js --batch F...    one JSON line per file
 //   node conformance/readers/kaitai_js.js --batch -       the same for paths read from stdin, line by line
 //
-// Build the parser first with `python tools/kaitai_build.py` (the tests do). This adapter uses only
+// Build the parser first with `python tools/format/kaitai_build.py` (the tests do). This adapter uses only
 // the generated parser, the `kaitai-struct` runtime, Node's standard library (zlib, crypto,
 // TextDecoder), `@bokuweb/zstd-wasm` (libzstd compiled to WebAssembly) for zstd frames,
 // aigif/registries.json for registry names and the prompt dictionaries' files in aigif/dictionaries/
@@ -105,7 +105,7 @@ KaitaiStream.bytesToStr = function (arr, encoding) {
 function loadGenerated() {
   const file = path.join(BUILD, "js", "Aigif.js");
   if (!fs.existsSync(file)) {
-    process.stderr.write(`${PROG}: ${file} is missing: run tools/kaitai_build.py first\n`);
+    process.stderr.write(`${PROG}: ${file} is missing: run tools/format/kaitai_build.py first\n`);
     process.exit(2);
   }
   // The generated UMD module requires 'kaitai-struct/KaitaiStream', which lives next to this

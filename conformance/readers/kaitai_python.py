@@ -5,7 +5,7 @@
     python conformance/readers/kaitai_python.py --batch F...  # one JSON line per file
     python conformance/readers/kaitai_python.py --batch -     # the same for paths read from stdin, line by line
 
-Build the parser first with ``python tools/kaitai_build.py`` (the tests do). This adapter uses only
+Build the parser first with ``python tools/format/kaitai_build.py`` (the tests do). This adapter uses only
 the generated parser, the ``kaitaistruct`` runtime, the standard library, ``zstandard`` for zstd
 frames (Python 3.11 has no zstd in its standard library), aigif/registries.json for registry
 names and the prompt dictionaries' files in aigif/dictionaries/ (R5.6), read as files and checked
@@ -65,7 +65,7 @@ class Refusal(Exception):
 def _load_generated():
     path = BUILD / "python" / "aigif.py"
     if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing: run tools/kaitai_build.py first")
+        raise FileNotFoundError(f"{path} is missing: run tools/format/kaitai_build.py first")
     spec = importlib.util.spec_from_file_location("aigif_kaitai_generated", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Compile a .ksy with the npm Kaitai Struct compiler (run by tools/kaitai_build.py).
+// Compile a .ksy with the npm Kaitai Struct compiler (run by tools/format/kaitai_build.py).
 //
 //   node ksc_compile.js SPEC.ksy OUTDIR
 //

@@ -21,7 +21,7 @@ import aigif
 from helpers import ROOT, SPEC_PATH, read_code
 
 SUITE = ROOT / "conformance" / "suite"
-sys.path.insert(0, str(ROOT / "tools"))
+sys.path[:0] = [str(ROOT / "tools" / group) for group in ("", "format", "bench", "recreate", "importer")]
 import gen_conformance  # noqa: E402
 
 INDEX = json.loads((SUITE / "index.json").read_text("utf-8"))

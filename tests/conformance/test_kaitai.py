@@ -3,7 +3,7 @@
 The readers are conformance/readers/kaitai_python.py and kaitai_js.js: the generated parsers plus
 small adapters for what Kaitai cannot express (docs/kaitai.md). They never import the ``aigif``
 package, so agreeing with it is evidence that the spec, the .ksy and the construct schema say the
-same thing. The tests build them (``npm ci`` + the npm compiler, tools/kaitai_build.py), then:
+same thing. The tests build them (``npm ci`` + the npm compiler, tools/format/kaitai_build.py), then:
 
 * compare both with the reference library on the spec's worked examples, on files drawn by the
   round-trip strategy of test_roundtrip.py, on mutations of the conformance suite's valid files,
@@ -85,7 +85,7 @@ WORKED_EXAMPLES = {"table1": TABLE1_BYTES, "example2": EXAMPLE2_BYTES, "example3
 
 
 def _build_tool():
-    spec = importlib.util.spec_from_file_location("kaitai_build", ROOT / "tools" / "kaitai_build.py")
+    spec = importlib.util.spec_from_file_location("kaitai_build", ROOT / "tools" / "format" / "kaitai_build.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -163,7 +163,7 @@ def readers(built):
 
 def test_ksy_registry_enums_match_the_registries():
     """The generated enum block of spec/aigif.ksy is aigif/registries.json (spec section 7)."""
-    assert kaitai_build.enums_up_to_date(), "run: python tools/kaitai_build.py --write-enums"
+    assert kaitai_build.enums_up_to_date(), "run: python tools/format/kaitai_build.py --write-enums"
 
 
 def test_ksy_cites_clauses_on_its_types():

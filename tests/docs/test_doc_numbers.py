@@ -77,7 +77,7 @@ def test_conformance_counts_in_the_docs_are_the_suites():
 
 
 def test_every_repository_path_the_docs_name_exists():
-    """A file the docs point to (`aigif/_format/_schema.py`, `tools/bench.py`, …) is where they say."""
+    """A file the docs point to (`aigif/_format/_schema.py`, `tools/bench/bench.py`, …) is where they say."""
     named = set()
     for page in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         named |= set(re.findall(r"`((?:aigif|tools|tests|spec|conformance|examples)/[\w./-]+)`", page.read_text("utf-8")))

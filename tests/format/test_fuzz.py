@@ -1,6 +1,6 @@
-"""Hardening of the reader: mutation tests (hypothesis) and the atheris fuzzer (tools/fuzz.py).
+"""Hardening of the reader: mutation tests (hypothesis) and the atheris fuzzer (tools/format/fuzz.py).
 
-The contract is ``fuzz.check`` (tools/fuzz.py): R9.1 (``aigif.loads`` returns or raises
+The contract is ``fuzz.check`` (tools/format/fuzz.py): R9.1 (``aigif.loads`` returns or raises
 ``AigifError``, nothing else), the fast path's promise (what it accepts, the schema accepts as the
 same object) and R10.1/R10.2 (a file read is rewritten byte for byte). The mutation tests hold every
 valid file of the conformance suite to it under random edits, most with the CRC-32 recomputed so
@@ -30,7 +30,7 @@ SUITE = ROOT / "conformance" / "suite"
 CASES = json.loads((SUITE / "index.json").read_text("utf-8"))["cases"]
 VALID = [(SUITE / case["file"]).read_bytes() for case in CASES if case["kind"] == "y"]
 EVERY_FILE = sorted({case["file"] for case in CASES})
-TOOL = ROOT / "tools" / "fuzz.py"
+TOOL = ROOT / "tools" / "format" / "fuzz.py"
 
 #: Byte strings that stress a reader where it decides sizes and codes: runs of 0xFF (exp codes
 #: that never end, R4.2), uvarints of 2^64 - 1, 2^64 and 10+ bytes, overlong ones (R4.1), a huge

@@ -1,6 +1,6 @@
 """The shipped prompt dictionary (aigif/dictionaries/prompts-v1.zdict).
 
-- it is what ``tools/build_prompt_dict.py --check`` rebuilds from the phrase table (when the table,
+- it is what ``tools/format/build_prompt_dict.py --check`` rebuilds from the phrase table (when the table,
   which lives outside the repository in ../shared, is on this machine);
 - its SHA-256, size and ID are the ones aigif/dictionaries/README.md states;
 - text-block contents round-trip through zstd with it, in frames that declare their size, carry its
@@ -81,7 +81,7 @@ def test_is_a_full_dictionary_with_an_unreserved_id(shipped, zdict):
 
 
 def test_matches_a_rebuild(capsys):
-    """``tools/build_prompt_dict.py --check``: the shipped bytes are exactly what the tool makes."""
+    """``tools/format/build_prompt_dict.py --check``: the shipped bytes are exactly what the tool makes."""
     if not bpd.PHRASES.exists():
         pytest.skip(f"the phrase table is not on this machine ({bpd.PHRASES})")
     if zstandard.ZSTD_VERSION != bpd.ZSTD_VERSION:

@@ -1,4 +1,4 @@
-"""tools/measure_size_floor.py: the options for issue 6's size target, measured."""
+"""tools/bench/measure_size_floor.py: the options for issue 6's size target, measured."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import math
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tools"))
+sys.path[:0] = [str(Path(__file__).resolve().parents[2] / "tools" / group) for group in ("format", "bench")]
 
 import measure_size_floor as floor  # noqa: E402
 

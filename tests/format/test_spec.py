@@ -51,7 +51,7 @@ def table_rows(text: str) -> list[list[str]]:
 def test_registry_tables_are_up_to_date():
     """Section 7: the tables are generated from registries.json; --check exits 0 and changes nothing."""
     before = SPEC_PATH.read_bytes()
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "gen_spec_tables.py"), "--check"],
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "format" / "gen_spec_tables.py"), "--check"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert SPEC_PATH.read_bytes() == before
@@ -59,12 +59,12 @@ def test_registry_tables_are_up_to_date():
 
 def test_the_table_check_can_fail(tmp_path):
     """Control: --check fails on a spec whose registry tables were edited by hand."""
-    for part in ("tools/gen_spec_tables.py", "spec/aigif-v1.md", "aigif/registries.json"):
+    for part in ("tools/format/gen_spec_tables.py", "spec/aigif-v1.md", "aigif/registries.json"):
         (tmp_path / part).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(ROOT / part, tmp_path / part)
     spec = tmp_path / "spec" / "aigif-v1.md"
     spec.write_text(spec.read_text("utf-8").replace("| 1 | `zlib` |", "| 1 | `gzip` |"), "utf-8")
-    done = subprocess.run([sys.executable, str(tmp_path / "tools" / "gen_spec_tables.py"), "--check"],
+    done = subprocess.run([sys.executable, str(tmp_path / "tools" / "format" / "gen_spec_tables.py"), "--check"],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
 

@@ -1,7 +1,7 @@
 """Determinism profiles (``aigif._recreate._determinism``, issue 12).
 
 The cross-machine evidence (every CPU variation this machine can produce, each scheduler) is
-``tools/cpu_determinism.py``'s matrix; here: the profile's rules, what ``apply`` reports in a
+``tools/recreate/cpu_determinism.py``'s matrix; here: the profile's rules, what ``apply`` reports in a
 process that used torch first, and the digest-verified round trips the issue asks for (saved with
 one thread count, recreated with another; a thread count edited in the file's JSON).
 """

@@ -427,7 +427,7 @@ def test_builtin_model_rebuilds_with_the_same_content():
     import sys
 
     root = Path(__file__).resolve().parents[2]
-    result = subprocess.run([sys.executable, str(root / "tools" / "build_tiny_sd.py"), "--check"],
+    result = subprocess.run([sys.executable, str(root / "tools" / "recreate" / "build_tiny_sd.py"), "--check"],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "the same weights, tokenizer and configuration" in result.stderr
@@ -438,7 +438,7 @@ def test_model_content_ignores_version_stamps_but_not_values(tmp_path):
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("build_tiny_sd", Path(__file__).resolve().parents[2]
-                                                  / "tools" / "build_tiny_sd.py")
+                                                  / "tools" / "recreate" / "build_tiny_sd.py")
     tool = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(tool)
     (tmp_path / "config.json").write_text('{"hidden_size": 32, "transformers_version": "5.23.0"}', "utf-8")

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Coverage-guided fuzzing of the AIGIF reader with atheris (libFuzzer).
 
-    python tools/fuzz.py                      # 1,000,000 executions from the conformance suite
-    python tools/fuzz.py --runs 20000 --json out.json
-    python tools/fuzz.py --seconds 600 --corpus ~/aigif-corpus    # keep the corpus between runs
-    python tools/fuzz.py --self-test          # prove a planted bug is caught (exit 0 if it is)
+    python tools/format/fuzz.py                      # 1,000,000 executions from the conformance suite
+    python tools/format/fuzz.py --runs 20000 --json out.json
+    python tools/format/fuzz.py --seconds 600 --corpus ~/aigif-corpus    # keep the corpus between runs
+    python tools/format/fuzz.py --self-test          # prove a planted bug is caught (exit 0 if it is)
 
 Every input must keep the reader's contract (spec R9.1, R10.1, R10.2 and the fast path's promise,
 see ``aigif/_format/_fastread.py``); an input that breaks it is a *crasher*:
@@ -43,7 +43,7 @@ from pathlib import Path
 
 from spec_encoder import reseal
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "conformance" / "suite"
 
 DEFAULT_RUNS = 1_000_000
@@ -467,7 +467,7 @@ def summarize(args, place: Workplace, children: list[ChildRun], seconds: float, 
     executions = sum(child.executed for child in children)
     last = next((child.last_line for child in reversed(children) if child.last_line), None)
     return {
-        "tool": "tools/fuzz.py", "atheris": place.atheris_version, "self_test": args.self_test,
+        "tool": "tools/format/fuzz.py", "atheris": place.atheris_version, "self_test": args.self_test,
         "executions": executions, "requested_runs": args.runs, "seconds": round(seconds, 1),
         "exec_per_second": round(executions / seconds) if seconds else None,
         "cov": last[1] if last else None, "ft": last[2] if last else None,

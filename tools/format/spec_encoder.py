@@ -110,7 +110,7 @@ def zstd_dict_frame(content: bytes, *, dict_id: int = 32768, level: int = 19) ->
     import zstandard
     from pathlib import Path
 
-    path = Path(__file__).resolve().parent.parent / "aigif" / "dictionaries" / {32768: "prompts-v1.zdict"}[dict_id]
+    path = Path(__file__).resolve().parents[2] / "aigif" / "dictionaries" / {32768: "prompts-v1.zdict"}[dict_id]
     dictionary = zstandard.ZstdCompressionDict(path.read_bytes(), dict_type=zstandard.DICT_TYPE_FULLDICT)
     return zstandard.ZstdCompressor(level=level, dict_data=dictionary, write_content_size=True,
                                     write_checksum=False).compress(content)

@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """Build the shipped prompt dictionary (a Zstandard dictionary) from the phrase-frequency table.
 
-    python tools/build_prompt_dict.py            # build, write aigif/dictionaries/prompts-v1.zdict
-    python tools/build_prompt_dict.py --check    # rebuild in memory, exit 1 unless identical to it
-    python tools/build_prompt_dict.py --phrases PATH --out PATH --method M --size N
+    python tools/format/build_prompt_dict.py            # build, write aigif/dictionaries/prompts-v1.zdict
+    python tools/format/build_prompt_dict.py --check    # rebuild in memory, exit 1 unless identical to it
+    python tools/format/build_prompt_dict.py --phrases PATH --out PATH --method M --size N
 
 The only input is ``../shared/data/prompt-phrases.tsv`` (frequencies of comma-separated phrases over
 ~35,000 real records: phrase, records whose prompt holds it, records whose negative prompt holds
 it). Nothing else enters the dictionary; in particular not ``records-dev.jsonl``, which is for
-measuring only (``tools/measure_prompt_dict.py``).
+measuring only (``tools/format/measure_prompt_dict.py``).
 
 How (``aigif/dictionaries/README.md`` has the measurements behind these choices):
 
@@ -58,7 +58,7 @@ import zstandard
 
 from spec_encoder import text_content  # R5.5 content: two strings
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PHRASES = ROOT.parent / "shared" / "data" / "prompt-phrases.tsv"
 OUT = ROOT / "aigif" / "dictionaries" / "prompts-v1.zdict"
 

@@ -1,6 +1,6 @@
 """Copy the shared image corpus into tests/data/import/, with the pixels cropped where only metadata matters.
 
-    python tools/crop_import_fixtures.py [--corpus ../shared/corpus] [--out tests/data/import]
+    python tools/importer/crop_import_fixtures.py [--corpus ../shared/corpus] [--out tests/data/import]
 
 Every metadata chunk or segment is copied byte for byte, in its original place; only the pixels
 change (as sd-parsers does for its fixtures):
@@ -32,7 +32,7 @@ from pathlib import Path
 
 from PIL import Image
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEEP_VERBATIM = 32 * 1024
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 STEALTH = {b"stealth_pnginfo": "alpha", b"stealth_pngcomp": "alpha", b"stealth_rgbinfo": "rgb",

@@ -1,4 +1,4 @@
-"""Section (b) of ``tools/bench.py``: pixels vs lossless codecs vs the AIGIF file.
+"""Section (b) of ``tools/bench/bench.py``: pixels vs lossless codecs vs the AIGIF file.
 
 Two sets of images:
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """AIGIF benchmark: bytes per file, pixels vs lossless codecs, and read/write speed, in one run.
 
-    python tools/bench.py [--records PATH] [--corpus DIR] [--quick] [--json OUT]
+    python tools/bench/bench.py [--records PATH] [--corpus DIR] [--quick] [--json OUT]
 
 a. Bytes per file over a records file (JSON Lines of generation records): AIGIF with default
    settings vs the paper's fixed layout vs compact JSON + zlib vs the A1111 infotext; mean, median,
@@ -36,7 +36,7 @@ import _bench_formats as formats  # noqa: E402
 import _bench_pixels as pixels  # noqa: E402
 import _bench_speed as speed  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_RECORDS = ROOT.parent / "shared" / "data" / "records-dev.jsonl"
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "images"
 DEFAULT_JSON = ROOT / "bench-results" / "bench.json"
@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     console = Console()
     started = time.perf_counter()
     results: dict = {
-        "command": "python tools/bench.py " + " ".join(sys.argv[1:] if argv is None else argv),
+        "command": "python tools/bench/bench.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine(), "quick": args.quick, "settings": settings,
     }

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Recreation overhead: ``aigif`` recreating files vs the bare diffusers call with the same syntax.
 
-    python tools/bench_recreate.py [--batch 20] [--steps 20] [--size 256] [--json OUT]
+    python tools/bench/bench_recreate.py [--batch 20] [--steps 20] [--size 256] [--json OUT]
 
 For one file and for a batch of files that share a model, it times, in one process and in
 alternating order (the machine is shared and noisy):

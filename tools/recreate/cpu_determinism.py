@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """What makes CPU pixels depend on the machine, and does the portable profile pin it? (issue 12)
 
-    python tools/cpu_determinism.py [--size 128] [--steps 8] [--json OUT]      # the variation matrix
-    python tools/cpu_determinism.py --cost [--sizes 256 512] [--repeats 3]    # time per image
+    python tools/recreate/cpu_determinism.py [--size 128] [--steps 8] [--json OUT]      # the variation matrix
+    python tools/recreate/cpu_determinism.py --cost [--sizes 256 512] [--repeats 3]    # time per image
 
 The matrix generates the reference set's schedulers (DDIM, DPM++ 2M, DPM++ 2M Karras, Euler a) with
 the built-in model, each variation in a fresh process whose environment is set before torch is
@@ -36,7 +36,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 SCHEDULERS = [("ddim", "default"), ("dpmpp_2m", "default"), ("dpmpp_2m", "karras"), ("euler_a", "default")]
 

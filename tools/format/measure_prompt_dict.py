@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Measure the prompt dictionary: text-block bytes and times over real records.
 
-    python tools/measure_prompt_dict.py [--records ../shared/data/records-dev.jsonl]
+    python tools/format/measure_prompt_dict.py [--records ../shared/data/records-dev.jsonl]
                                         [--json bench-results/prompt-dict.json] [--quick]
 
 For every record, the R5.5 text-block content (uvarint length + prompt, uvarint length + negative
@@ -9,7 +9,7 @@ prompt) is compressed by each method and the size of the *stored* block is recor
 adds its own uvarint length, 1 or 2 bytes, the same for every method):
 
 - ``none``, ``zlib-9``, ``zstd-19`` (content size declared, no checksum, no dictionary);
-- ``zstd-19+<method>-<KiB>``: with each candidate dictionary of tools/build_prompt_dict.py
+- ``zstd-19+<method>-<KiB>``: with each candidate dictionary of tools/format/build_prompt_dict.py
   (content size declared, no checksum, the dictionary ID in the frame header; a ``phrases-raw``
   dictionary has no ID to write), built in memory from the phrase table;
 - ``zstd-19+shipped``: with aigif/dictionaries/prompts-v1.zdict as shipped;
@@ -43,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build_prompt_dict as bpd  # noqa: E402
 from spec_encoder import text_content  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RECORDS = ROOT.parent / "shared" / "data" / "records-dev.jsonl"
 SIZES_KIB = (16, 32, 64, 112)
 

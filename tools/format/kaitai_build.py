@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Build the Kaitai-generated AIGIF readers: spec/aigif.ksy -> build/kaitai/{python,js}.
 
-    python tools/kaitai_build.py                 # npm ci if needed, then compile (skipped if up to date)
-    python tools/kaitai_build.py --force         # compile even if up to date
-    python tools/kaitai_build.py --write-enums   # rewrite the registry enums of the .ksy from registries.json
-    python tools/kaitai_build.py --check-enums   # exit 1 if those enums are out of date (used by the tests)
+    python tools/format/kaitai_build.py                 # npm ci if needed, then compile (skipped if up to date)
+    python tools/format/kaitai_build.py --force         # compile even if up to date
+    python tools/format/kaitai_build.py --write-enums   # rewrite the registry enums of the .ksy from registries.json
+    python tools/format/kaitai_build.py --check-enums   # exit 1 if those enums are out of date (used by the tests)
 
 The compiler is the npm package ``kaitai-struct-compiler`` (pinned, with the JavaScript runtime
 ``kaitai-struct`` and the zstd decoder ``@bokuweb/zstd-wasm``, in conformance/readers/package-lock.json). It is
@@ -30,12 +30,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KSY = ROOT / "spec" / "aigif.ksy"
 READERS = ROOT / "conformance" / "readers"
 OUT = ROOT / "build" / "kaitai"
 REGISTRIES = ROOT / "aigif" / "registries.json"
-BEGIN = "  # BEGIN GENERATED registries (tools/kaitai_build.py --write-enums; from aigif/registries.json)"
+BEGIN = "  # BEGIN GENERATED registries (tools/format/kaitai_build.py --write-enums; from aigif/registries.json)"
 END = "  # END GENERATED registries"
 OUTPUTS = ("python/aigif.py", "js/Aigif.js", "errors.json", "compiler.json")
 
@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.check_enums:
             if not enums_up_to_date():
                 print("spec/aigif.ksy: registry enums differ from aigif/registries.json "
-                      "(run tools/kaitai_build.py --write-enums)", file=sys.stderr)
+                      "(run tools/format/kaitai_build.py --write-enums)", file=sys.stderr)
                 return 1
             return 0
         if args.write_enums:

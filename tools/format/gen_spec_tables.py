@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Regenerate the registry tables of spec/aigif-v1.md (section 7) from aigif/registries.json.
 
-    python tools/gen_spec_tables.py          # rewrite the spec in place
-    python tools/gen_spec_tables.py --check  # exit 1 if the spec is out of date (used by the tests)
+    python tools/format/gen_spec_tables.py          # rewrite the spec in place
+    python tools/format/gen_spec_tables.py --check  # exit 1 if the spec is out of date (used by the tests)
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "spec" / "aigif-v1.md"
 REGISTRIES = ROOT / "aigif" / "registries.json"
 BEGIN, END = "<!-- BEGIN GENERATED registries -->", "<!-- END GENERATED registries -->"
@@ -81,7 +81,7 @@ def main() -> int:
     updated = text[:start] + render() + text[end:]
     if args.check:
         if updated != text:
-            print(f"{SPEC.relative_to(ROOT)}: registry tables are out of date; run tools/gen_spec_tables.py",
+            print(f"{SPEC.relative_to(ROOT)}: registry tables are out of date; run tools/format/gen_spec_tables.py",
                   file=sys.stderr)
             return 1
         return 0

@@ -18,9 +18,9 @@ CPU, the thread count or the torch version (see portable_reinit).  The SHA-256 o
 
 Usage::
 
-    python tools/build_tiny_sd.py            # -> aigif/_recreate/models/tiny-sd/
-    python tools/build_tiny_sd.py --out DIR
-    python tools/build_tiny_sd.py --check    # rebuild in a temp dir and compare what
+    python tools/recreate/build_tiny_sd.py            # -> aigif/_recreate/models/tiny-sd/
+    python tools/recreate/build_tiny_sd.py --out DIR
+    python tools/recreate/build_tiny_sd.py --check    # rebuild in a temp dir and compare what
                                              # decides the model with aigif/_recreate/models/tiny-sd
 
 ``--check`` compares what decides the model, not how a library formats it: the weights, the
@@ -50,7 +50,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("DIFFUSERS_NO_ADVISORY_WARNINGS", "1")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = REPO_ROOT / "aigif" / "_recreate" / "models" / "tiny-sd"
 
 # Seeds of each component (fixed forever; changing any of them changes the

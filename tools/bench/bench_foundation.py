@@ -5,7 +5,7 @@ Compares, in one run on this machine, AIGIF reading/writing with Pillow reading 
 ``parameters`` text chunk from a 512x512 PNG (what an AI image viewer does today), both from bytes
 in memory and from a file on disk. Prints a table; ``--json OUT`` writes the figures.
 
-    python tools/bench_foundation.py [--repeat N] [--json bench-results/foundation.json]
+    python tools/bench/bench_foundation.py [--repeat N] [--json bench-results/foundation.json]
 
 This is a benchmark, not a test: the machine is shared and noisy, so it reports medians over many
 batches and always measures the baseline in the same run.
@@ -28,7 +28,7 @@ import aigif
 from aigif._format._read import loads_schema
 from aigif._format._json import from_json
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 # The same generation as the Table I example, as AUTOMATIC1111 writes it into a PNG.
 A1111_PARAMETERS = ("A cute cat\nNegative prompt: worst quality\n"

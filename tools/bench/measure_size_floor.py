@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """How small could an AIGIF file get? Measures the options for issue 6's size target on real records.
 
-    python tools/measure_size_floor.py [--records ../shared/data/records-dev.jsonl] [--limit N]
+    python tools/bench/measure_size_floor.py [--records ../shared/data/records-dev.jsonl] [--limit N]
                                        [--json bench-results/size-floor.json]
 
-The target is AIGIF's mean file size <= 0.5 x the paper's layout (``tools/bench.py`` section a).
-For every record, this script writes the AIGIF file as ``tools/bench.py`` does and then measures,
+The target is AIGIF's mean file size <= 0.5 x the paper's layout (``tools/bench/bench.py`` section a).
+For every record, this script writes the AIGIF file as ``tools/bench/bench.py`` does and then measures,
 by really compressing, what each option would save:
 
 1. ``zstd-dict`` frames without the 4-byte zstd magic number (libzstd's *magicless* format), and
@@ -35,8 +35,8 @@ from pathlib import Path
 
 import zstandard
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+ROOT = Path(__file__).resolve().parents[2]
+sys.path[:0] = [str(ROOT / "tools" / group) for group in ("", "format", "bench", "recreate", "importer")]
 sys.path.insert(0, str(ROOT))
 
 import _bench_formats as formats  # noqa: E402

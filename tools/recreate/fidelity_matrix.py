@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The cross-platform fidelity matrix: saving platform x recreation platform -> PSNR, MS-SSIM, max diff.
 
-    python tools/fidelity_matrix.py [--python PY]... [--configs cpu:float32:2,...] [--runs 2]
+    python tools/recreate/fidelity_matrix.py [--python PY]... [--configs cpu:float32:2,...] [--runs 2]
                                     [--suite conformance/recreate] [--out bench-results/fidelity] [--force]
 
 A *platform* is a Python interpreter (and so a torch release) with a device, a data type and a
@@ -33,7 +33,7 @@ import sys
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIGS = "cpu:float32:2,cpu:float32:1,cpu:bfloat16:2,cpu:bfloat16:1,cuda:float32,cuda:float16"
 
 CHILD = r"""
@@ -176,7 +176,7 @@ def main() -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     document = {
         "suite": str(suite.directory), "reference_platform": suite.reference_platform,
-        "command": " ".join([Path(sys.executable).name, "tools/fidelity_matrix.py", *sys.argv[1:]]),
+        "command": " ".join([Path(sys.executable).name, "tools/recreate/fidelity_matrix.py", *sys.argv[1:]]),
         "seconds": round(time.perf_counter() - started, 1),
         "platforms": [{key: value for key, value in p.items()} | {"letter": letters[p["name"]]} for p in platforms],
         "unavailable": unavailable,

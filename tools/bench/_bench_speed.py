@@ -1,4 +1,4 @@
-"""Section (c) of ``tools/bench.py``: microseconds per file to read and to write, in one process.
+"""Section (c) of ``tools/bench/bench.py``: microseconds per file to read and to write, in one process.
 
 The machine is shared and noisy, so every method is timed in the same run, in interleaved rounds
 (each round times every method once over all its files, in a rotating order), with the garbage

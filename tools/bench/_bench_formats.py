@@ -1,4 +1,4 @@
-"""Section (a) of ``tools/bench.py``: one generation record written four ways, and size statistics.
+"""Section (a) of ``tools/bench/bench.py``: one generation record written four ways, and size statistics.
 
 A *record* is one line of a records file (JSON Lines) with the keys ``prompt``, ``negative_prompt``,
 ``seed``, ``steps``, ``cfg``, ``sampler``, ``width``, ``height`` and ``model``; any of them may be
