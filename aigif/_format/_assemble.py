@@ -52,7 +52,7 @@ def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, t
     Every file comes through here, so the objects are built as dictionaries in one expression each
     (see ``_fresh``); the fields, which most files have one or none of, are sorted into place after.
     """
-    pixel, text_codec, model_codec = compressors
+    pixel, text_compressor, model_compressor = compressors
     prompt, negative_prompt, raw = text
     height, width, seed, steps = numbers
     device, arch, gpu, cuda = platform
@@ -60,8 +60,8 @@ def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, t
     compression = _COMPRESSIONS.get(compressors)
     if compression is None:  # frozen and made of strings, so one object per combination is shared
         compression = _COMPRESSIONS[compressors] = _fresh(Compression, {
-            "pixel_compressor": PIXEL_COMPRESSORS[pixel], "text_compressor": TEXT_COMPRESSORS[text_codec],
-            "model_compressor": MODEL_COMPRESSORS[model_codec]})
+            "pixel_compressor": PIXEL_COMPRESSORS[pixel], "text_compressor": TEXT_COMPRESSORS[text_compressor],
+            "model_compressor": MODEL_COMPRESSORS[model_compressor]})
     sections: dict[str, dict[str, Any]] = {
         "platform": {**_PLATFORM, "device": device, "arch": arch, "gpu": gpu, "cuda": cuda, "software": {}},
         "model": {**_MODEL, "id": model_id, "dtype": dtype, "scheduler": scheduler, "scheduler_config": {}},
@@ -88,7 +88,7 @@ def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, t
         "payload": _EMPTY_PAYLOAD if payload is None else _fresh(Payload, payload),
         "source": _EMPTY_SOURCE if source is None else _fresh(Source, source),
         "extensions": tuple(extensions),
-        "stored_text": (TEXT_COMPRESSORS[text_codec], prompt, negative_prompt, raw),
+        "stored_text": (TEXT_COMPRESSORS[text_compressor], prompt, negative_prompt, raw),
         "stored_metadata": stored_metadata,
     })
 

@@ -103,7 +103,7 @@ def _parse(data: bytes) -> AigifFile:
     options = _OPTIONS.get(data[9] << 8 | data[10])  # 5.1, R5.1
     if options is None:
         raise Reject
-    save_pixels, pixel_codec, text_codec, save_model, model_codec = options
+    save_pixels, pixel_compressor, text_compressor, save_model, model_compressor = options
     r = Reader(data, 11, end)
     # 5.2 platform, 5.3 model: the common case is one byte per code
     pair = _DEVICE_ARCH[data[11]]
@@ -145,7 +145,7 @@ def _parse(data: bytes) -> AigifFile:
     if r.pos > end:
         raise Reject
     raw = data[start:r.pos]
-    content = _compression.decompress(text_codec, raw)
+    content = _compression.decompress(text_compressor, raw)
     size = len(content)
     length, at = uvarint_at(content, 0, size)  # R4.3: the prompt, then the negative prompt
     prompt = content[at:at + length].decode("utf-8")
@@ -193,9 +193,9 @@ def _parse(data: bytes) -> AigifFile:
     if count > L.MAX_FIELDS or bool(save_pixels) != (PIXELS in fields) or \
             bool(save_model) != (MODEL_PAYLOAD in fields):  # R6.1, R6.5
         raise Reject
-    if save_pixels and pixel_codec == 0 and len(fields[PIXELS]) != 3 * numbers[0] * numbers[1]:  # R6.6
+    if save_pixels and pixel_compressor == 0 and len(fields[PIXELS]) != 3 * numbers[0] * numbers[1]:  # R6.6
         raise Reject
     r.pos = pos
     r.done()  # R3.4 (the checksum is the last 4 bytes, checked above)
-    return assemble((pixel_codec, text_codec, model_codec), (*pair, gpu, cuda), (model_id, *model),
+    return assemble((pixel_compressor, text_compressor, model_compressor), (*pair, gpu, cuda), (model_id, *model),
                     (prompt, negative_prompt, raw), numbers, guidance_scale, fields)

@@ -29,7 +29,7 @@ class Violation(c.ConstructError):
 
 
 def _usage(message: str, path: str | None) -> c.ConstructError:
-    # Raised while *building*: the codec turns it into UsageError.
+    # Raised while *building*: the writer (_write.dumps) turns it into UsageError.
     return Violation("invalid-value", message, path)
 
 

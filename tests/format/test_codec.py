@@ -170,6 +170,22 @@ def test_code_truncated_for_a_proper_prefix_of_the_signature():
         assert_refused(SIGNATURE[:end], "truncated")
 
 
+@pytest.mark.parametrize("data, says", [
+    (b"", "the file is empty"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(30), "this is a PNG image: 'aigif import'"),
+    (b"\xff\xd8\xff\xe0" + bytes(30), "this is a JPEG image: 'aigif import'"),
+    (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "(WebP?) image: 'aigif import'"),
+    (b"\xff\x0a" + bytes(30), "this is a JPEG XL image"),
+    (b'{"version": 1}', "looks like JSON: 'aigif build'"),
+    (b"GIF89a" + bytes(30), "not an AIGIF file (the signature does not match)"),
+])
+def test_a_file_of_another_kind_is_named_with_the_command_that_reads_it(data, says):
+    """R3.1 is still the code; the message says what the bytes are and what to run instead."""
+    with raises_code("bad-signature", aigif.FormatError) as info:
+        aigif.loads(data)
+    assert says in info.value.message
+
+
 def test_code_bad_signature():
     """R3.1: any other first 8 bytes; empty input; short input that is not a prefix."""
     assert_refused(b"", "bad-signature")
