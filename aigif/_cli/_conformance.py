@@ -24,10 +24,10 @@ from rich.table import Table
 from . import _progress
 from ._app import BadUsage, conformance_app
 from ._output import check_output, write_output
+from ._recreate import DTYPES
 from ._text import error_line, plain, shown
 
 DEFAULT_TIMEOUT, MAX_JOBS = 10.0, 64  # = aigif._conformance.DEFAULT_TIMEOUT, MAX_JOBS (a test checks)
-DTYPES = ("float32", "float16", "bfloat16")
 
 READER_HELP = ("The reader command; {file} stands for the absolute path of one suite file (appended as the last "
                "argument if absent). Split like a shell would, but run without one. It must print the canonical "

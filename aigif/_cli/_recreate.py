@@ -22,6 +22,7 @@ from rich.table import Table
 import aigif
 
 from .._errors import AigifError, FileError, UsageError
+from .._format._fields import SIGMAS, SPACINGS
 from .._format._read import read
 from . import _progress
 from ._app import BadUsage, app
@@ -48,24 +49,13 @@ class Determinism(str, Enum):
     native = "native"
 
 
-class Dtype(str, Enum):
-    """The data types ``save`` can generate in (``aigif._recreate._engine.DTYPES``)."""
-
-    float32 = "float32"
-    float16 = "float16"
-    bfloat16 = "bfloat16"
-
-
-class Sigmas(str, Enum):
-    karras = "karras"
-    exponential = "exponential"
-    beta = "beta"
-
-
-class Spacing(str, Enum):
-    leading = "leading"
-    linspace = "linspace"
-    trailing = "trailing"
+#: = aigif._recreate._safety.DTYPES (tests/cli/test_cli_package.py checks): importing that module here
+#: would import the recreator for every command.
+DTYPES = ("float32", "float16", "bfloat16")
+# The choices below come from the tables that define them (a wrong one is a usage error, exit 2).
+Dtype = Enum("Dtype", {name: name for name in DTYPES}, type=str)  # type: ignore[misc]  # the data types save can use
+Sigmas = Enum("Sigmas", {name: name for name in SIGMAS[1:]}, type=str)  # type: ignore[misc]  # field 1, not "default"
+Spacing = Enum("Spacing", {name: name for name in SPACINGS[1:]}, type=str)  # type: ignore[misc]
 
 
 def _choices(enum) -> str:
@@ -92,7 +82,7 @@ def save(
     sigmas: Optional[Sigmas] = typer.Option(None, "--sigmas", metavar=_choices(Sigmas), help="The sigmas."),
     timestep_spacing: Optional[Spacing] = typer.Option(None, "--timestep-spacing", metavar=_choices(Spacing),
                                                        help="The timestep spacing."),
-    dtype: Dtype = typer.Option(Dtype.float32, "--dtype", metavar=_choices(Dtype), help="The data type."),
+    dtype: Dtype = typer.Option(Dtype("float32"), "--dtype", metavar=_choices(Dtype), help="The data type."),
     device: str = typer.Option("cpu", "--device", metavar="DEVICE", help=DEVICE_HELP),
     determinism: Determinism = typer.Option(Determinism.portable, "--determinism", metavar=_choices(Determinism),
                                             help=DETERMINISM_HELP),
@@ -116,7 +106,7 @@ def save(
         raise BadUsage(f"--seed {seed} is outside 0..2^64-1")
     if pixel_codec is not None and not save_pixels:
         raise BadUsage("--pixel-codec needs --save-pixels")
-    if karras and sigmas not in (None, Sigmas.karras):
+    if karras and sigmas not in (None, Sigmas("karras")):
         raise BadUsage("--karras contradicts --sigmas")
     if image is not None and os.path.abspath(image) == os.path.abspath(output):
         raise BadUsage("--image names OUT.aigif itself; give another file")

@@ -84,3 +84,12 @@ def test_arguments_are_shown_by_their_names():
     text = run(["verify", "--help"]).stdout.decode()
     assert text.splitlines()[0] == "Usage: aigif verify [OPTIONS] FILE.aigif IMAGE.png"
     assert re.search(r"^  --model-dir DIR ", text, re.MULTILINE), text
+
+
+def test_the_cli_offers_the_data_types_the_recreator_supports():
+    """The CLI keeps its own copy (importing the recreator would slow every command); it must agree."""
+    from aigif._cli import _recreate as cli
+    from aigif._recreate import _safety
+
+    assert cli.DTYPES == _safety.DTYPES
+    assert [member.value for member in cli.Dtype] == list(_safety.DTYPES)
