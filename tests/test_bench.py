@@ -312,3 +312,15 @@ def test_quick_run_with_tiny_sd_images(tmp_path):
     assert row["size"] == 32 and row["raw"] == 32 * 32 * 3
     assert 0 < row["aigif"] < row["png"]
     assert result["corpus"]["count"] == 1
+
+
+def test_startup_benchmark_runs_and_reports_every_command(tmp_path):
+    """tools/bench/bench_startup.py: one round, figures for each command (no timing is asserted here)."""
+    import bench_startup
+
+    out = tmp_path / "startup.json"
+    assert bench_startup.main(["--runs", "1", "--json", str(out)]) == 0
+    result = json.loads(out.read_text("utf-8"))
+    assert set(result["commands"]) == {"python -c pass", "aigif info --json FILE", "aigif info FILE (table)"}
+    assert all(row["median_s"] > 0 for row in result["commands"].values())
+    assert result["target_s"] == 0.1 and isinstance(result["pass"], bool)

@@ -2,64 +2,43 @@
 
 Every failure the user can cause ends the same way: one line on stderr naming the problem, the file
 it concerns (where there is one) and its code, exit status 1 (bad input) or 2 (bad usage), and no
-traceback. ``main`` is that one error boundary.
+traceback. ``main`` is the entry point: ``aigif info --json FILE``, which a conformance run starts
+once per suite file, is answered by ``_quick`` without loading typer and rich; every other command
+line goes to the typer application of ``_main`` and its error boundary.
 
-The commands are module-level functions registered with ``@app.command()`` on the apps of
-``_app``: ``_core`` (info, build), ``_recreate`` (save, recreate, verify), ``_import`` (import),
-``_conformance`` (conformance run, conformance recreate). Importing this package imports none of
-torch, diffusers, Pillow or the conformance runner; the commands import them when they run.
+Importing this package imports nothing but the standard library and the error classes; the
+application and its command modules (``app``, ``_core``, ``_recreate``, …) load on first use.
 """
 
 from __future__ import annotations
 
-import os
+import importlib
 import sys
-
-import typer
-from rich.console import Console
-
-from .._errors import AigifError
-from . import _core, _recreate, _import, _conformance  # noqa: F401 - importing them registers their commands
-from ._app import BadUsage, app, click_errors
-from ._text import error_line, one_line, plain
+from typing import Any
 
 __all__ = ["app", "main"]
 
+#: The modules that define commands: loading one loads ``_main``, which registers them all.
+_COMMANDS = {"_app", "_core", "_conformance", "_import", "_main", "_recreate"}
+
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app and turn every error into one line and an exit status."""
-    err = Console(stderr=True, highlight=False, soft_wrap=True)
-    try:
-        status = app(args=argv, standalone_mode=False, prog_name="aigif")
-    except AigifError as error:
-        err.print(error_line(error))
-        sys.exit(1)
-    except click_errors.UsageError as error:
-        if type(error).__name__ == "NoArgsIsHelpError":  # plain 'aigif': show the help
-            error.show()
-            sys.exit(2)
-        err.print(usage_line(error))
-        sys.exit(2)
-    except typer.Exit as done:
-        sys.exit(done.exit_code)
-    except BrokenPipeError:
-        sys.exit(1)
-    except Exception as error:  # a bug: still one line, unless AIGIF_DEBUG asks for the traceback
-        if os.environ.get("AIGIF_DEBUG"):
-            raise
-        err.print(plain(f"aigif: internal error: {type(error).__name__}: {one_line(str(error))} (please report "
-                        "it; AIGIF_DEBUG=1 shows the traceback) [internal-error]"))
-        sys.exit(1)
-    sys.exit(status if isinstance(status, int) else 0)
+    """Entry point: run one command line, exit with its status."""
+    _quick = importlib.import_module(f"{__name__}._quick")  # not "from . import": that asks __getattr__
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    if _quick.handles(args):
+        sys.exit(_quick.run(args))
+    from ._main import run
+
+    run(argv)
 
 
-def usage_line(error: click_errors.UsageError):
-    """``aigif: usage error: MESSAGE [code] (see 'aigif COMMAND --help')``. The code is the command's
-    own, ``invalid-value`` for a value an option or argument does not take, else ``usage``."""
-    if isinstance(error, BadUsage):
-        code = error.code
-    else:
-        code = "invalid-value" if isinstance(error, click_errors.BadParameter) and \
-            not isinstance(error, click_errors.MissingParameter) else "usage"
-    hint = f"'{error.ctx.command_path} --help'" if error.ctx and error.ctx.parent else "'aigif --help'"
-    return plain(f"aigif: usage error: {one_line(error.format_message())} [{code}] (see {hint})")
+def __getattr__(name: str) -> Any:
+    """``app`` and ``usage_line`` of ``_main``, and the command modules, loaded on first use (PEP 562)."""
+    if name in ("app", "usage_line"):
+        return getattr(importlib.import_module(f"{__name__}._main"), name)
+    if name in _COMMANDS:
+        importlib.import_module(f"{__name__}._main")  # registers every command first
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

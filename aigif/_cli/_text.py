@@ -13,19 +13,27 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from rich.console import Console
-from rich.measure import Measurement
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from .._errors import AigifError
 
+if TYPE_CHECKING:  # rich is imported when a command prints with it, not by ``aigif info --json``
+    from rich.console import Console
+    from rich.text import Text
+
+
+def safe(text: str, lines: bool = False) -> str:
+    """``text`` without a control character (``lines`` keeps line breaks, for multi-line texts such
+    as an imported infotext): nothing from a file can move the cursor or retitle the terminal."""
+    return "".join(f"\\x{ord(ch):02x}" if unicodedata.category(ch) == "Cc" and not (lines and ch == "\n")
+                   else ch for ch in text)
+
 
 def plain(text: str, lines: bool = False) -> Text:
-    """``text`` made safe for a terminal: never rich markup, never a control character (``lines``
-    keeps line breaks, for multi-line texts such as an imported infotext)."""
-    return Text("".join(f"\\x{ord(ch):02x}" if unicodedata.category(ch) == "Cc" and not (lines and ch == "\n")
-                        else ch for ch in text))
+    """``safe(text)`` as rich text: never read as markup."""
+    from rich.text import Text
+
+    return Text(safe(text, lines))
 
 
 def one_line(text: str) -> str:
@@ -51,6 +59,13 @@ def about(error: AigifError, name) -> AigifError:
 
 
 def error_line(error: AigifError, file=None) -> Text:
+    """``error_text`` as rich text."""
+    from rich.text import Text
+
+    return Text(error_text(error, file))
+
+
+def error_text(error: AigifError, file=None) -> str:
     """``aigif: error: [FILE: ]MESSAGE[ (at FIELD)] [code]``: one line, naming the file it concerns once
     (the message may name it already), safe to print."""
     file = file if file is not None else getattr(error, "file", None)
@@ -58,7 +73,13 @@ def error_line(error: AigifError, file=None) -> Text:
     if file is not None and not mentions(message, os.fspath(file)):
         message = f"{os.fspath(file)}: {message}"
     where = f" (at {error.path})" if error.path else ""
-    return plain(f"aigif: error: {message}{where} [{error.code}]")
+    return safe(f"aigif: error: {message}{where} [{error.code}]")
+
+
+def internal_error_line(error: BaseException) -> str:
+    """A bug, on one line all the same (``AIGIF_DEBUG=1`` shows the traceback instead)."""
+    return safe(f"aigif: internal error: {type(error).__name__}: {one_line(str(error))} (please report it; "
+                "AIGIF_DEBUG=1 shows the traceback) [internal-error]")
 
 
 def mentions(message: str, name: str) -> bool:
@@ -76,6 +97,8 @@ def shown(path) -> str:
 
 def fit(console: Console, table) -> None:
     """In a pipe or a log (not a terminal), make ``console`` wide enough that ``table`` does not wrap."""
+    from rich.measure import Measurement
+
     if not console.is_terminal:
         console.width = max(console.width, Measurement.get(console, console.options.update_width(100_000),
                                                            table).maximum)
