@@ -262,6 +262,14 @@ def test_code_limit_exceeded():
         assert read_code(data) == "limit-exceeded", why
 
 
+def test_r8_2_a_limit_is_checked_before_the_bytes_that_remain():
+    """R8.2: limit first, then end of file; the one exception is the text block's own length (R5.5)."""
+    assert read_code(make_file(fields=[exp(100) + uv(2**32)], crc=b"")) == "limit-exceeded"  # file ends at once
+    assert read_code(make_file(text=uv(9) + uv(2**40) + b"\x00" * 3)) == "limit-exceeded"  # inside 9 bytes
+    assert read_code(make_file(fields=[exp(100) + uv(2**32 - 1)], crc=b"")) == "truncated"  # within its limit
+    assert read_code(make_file(text=uv(2**40), crc=b"")) == "truncated"  # L has no limit of its own
+
+
 def test_code_non_canonical():
     """R4.1, R4.4, R4.6, R4.7, R5.1, R6.4, R6.5: valid values in a non-canonical encoding."""
     gtx = "NVIDIA GeForce GTX 1080 Ti"
