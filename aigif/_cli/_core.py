@@ -11,12 +11,13 @@ from rich.table import Table
 
 from .._errors import UsageError
 from .._files import read_bytes
-from .._format._json import dumps_json, from_json, to_json
+from .._format._json import from_json, to_json
 from .._format._model import AigifFile
 from .._format._read import read
 from .._format._write import dumps
 from ._app import app
 from ._output import check_output, write_output
+from ._quick import json_text
 from ._text import concerning, plain
 
 
@@ -26,12 +27,12 @@ def info(
     as_json: bool = typer.Option(False, "--json", help="Print the canonical JSON form instead of a table."),
 ) -> None:
     """Show what an AIGIF file holds."""
+    if as_json:
+        sys.stdout.write(json_text(file))
+        return
     with concerning("standard input" if file == "-" else file):
         data = sys.stdin.buffer.read() if file == "-" else read_bytes(file)
         obj = read(data)
-    if as_json:
-        sys.stdout.write(dumps_json(obj) + "\n")
-        return
     _print_table(obj, "standard input" if file == "-" else file, len(data))
 
 

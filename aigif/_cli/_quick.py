@@ -23,20 +23,26 @@ def handles(args: list[str]) -> bool:
     return file == "-" or not file.startswith("-")
 
 
+def json_text(file: str) -> str:
+    """The canonical JSON form of ``file`` (``-``: standard input), as ``aigif info --json`` prints it;
+    an error names the file. The typer command calls it too, so the two cannot drift apart."""
+    from .._files import read_bytes
+    from .._format._json import dumps_json
+    from .._format._read import read
+
+    try:
+        data = sys.stdin.buffer.read() if file == "-" else read_bytes(file)
+        return dumps_json(read(data)) + "\n"
+    except AigifError as error:
+        about(error, "standard input" if file == "-" else file)
+        raise
+
+
 def run(args: list[str]) -> int:
     """The exit status: 0, or 1 with one line on stderr."""
     file = args[2] if args[1] == "--json" else args[1]
     try:
-        from .._files import read_bytes
-        from .._format._json import dumps_json
-        from .._format._read import read
-
-        try:
-            data = sys.stdin.buffer.read() if file == "-" else read_bytes(file)
-            text = dumps_json(read(data)) + "\n"
-        except AigifError as error:
-            about(error, "standard input" if file == "-" else file)
-            raise
+        text = json_text(file)
         sys.stdout.write(text)
         sys.stdout.flush()
         return 0

@@ -8,7 +8,6 @@ exception is a bug and propagates as one.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import construct as c
@@ -91,9 +90,9 @@ def _is_default(value: object, default: object) -> bool:
 
 
 def _body(obj: AigifFile) -> dict[str, Any]:
-    for declared in dataclasses.fields(AigifFile):
-        if declared.name in _SECTIONS and not isinstance(getattr(obj, declared.name), _SECTIONS[declared.name]):
-            raise Violation("invalid-value", f"must be a {_SECTIONS[declared.name].__name__}", declared.name)
+    for name, cls in _SECTIONS.items():
+        if not isinstance(getattr(obj, name), cls):
+            raise Violation("invalid-value", f"must be a {cls.__name__}", name)
     comp, plat, mod, dat, pay = obj.compression, obj.platform, obj.model, obj.data, obj.payload
     device, device_name = _coded("device", plat.device, "platform.device")
     arch, arch_name = _coded("arch", plat.arch, "platform.arch")

@@ -165,7 +165,12 @@ def _preflight(obj: AigifFile, device: str, force: bool, budget: Budget) -> tupl
     profile = prepare_for(obj, device)  # the profile's environment, before torch is imported
     from . import _engine
 
-    return profile, _engine.preflight(obj, device, force)
+    problems = _engine.preflight(obj, device)
+    if problems and not force:
+        first = problems[0]
+        raise RecreateError(f"{first.message} (--force recreates anyway, ignoring it)", code="cannot-honour",
+                            path=first.path)
+    return profile, problems
 
 
 def prepare_for(obj: AigifFile, device: str = "cpu") -> str:
@@ -177,10 +182,6 @@ def prepare_for(obj: AigifFile, device: str = "cpu") -> str:
     profile = _determinism.for_file(obj.platform.determinism_profile, device)
     _determinism.prepare(profile)
     return profile
-
-
-#: What ``_engine.preflight`` adds to a refusal that ``recreate(force=True)`` would ignore.
-_FORCE_HINT = " (--force recreates anyway, ignoring it)"
 
 
 def _check_digest(obj: AigifFile, image) -> str | None:
@@ -233,13 +234,11 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
     screen(draft, budget)
     engine = engine or _new_engine(device=device, model_dirs=[Path(d) for d in model_dirs],
                                    allow_download=allow_download)
-    try:
-        _engine.preflight(draft, engine.device, force=False)
-    except RecreateError as error:  # recreate's hint: save has no switch that ignores a setting
-        message = error.message.replace(_FORCE_HINT, "")
-        if error.path == "model.dtype":
-            message += f" (supported: {', '.join(_engine.DTYPES)})"
-        raise RecreateError(message, code=error.code, path=error.path) from None
+    problems = _engine.preflight(draft, engine.device)
+    if problems:  # save has no switch that ignores a setting: it makes only what it can record honestly
+        first = problems[0]
+        supported = f" (supported: {', '.join(_engine.DTYPES)})" if first.path == "model.dtype" else ""
+        raise RecreateError(first.message + supported, code="cannot-honour", path=first.path)
     image, used = engine.generate(draft, _determinism.apply(profile), progress=progress)
     codec, pixels = "none", None
     if save_pixels:  # True: the smallest lossless codec; or a codec's name. Decoded again and compared.

@@ -61,11 +61,11 @@ def deterministic(applied: _determinism.Applied, threads: int | None):
 pixel_digest = _pixels.digest  # spec field 20: SHA-256 over 8-bit RGB (R6.6)
 
 
-def preflight(obj: AigifFile, device: str, force: bool) -> list[Problem]:
+def preflight(obj: AigifFile, device: str) -> list[Problem]:
     """Everything else that can be refused without loading a model (after ``_safety.screen``, which
     needs no torch; ``aigif._recreate.preflight`` runs both, as ``recreate`` does). Refuses what
-    cannot be done at all and, unless ``force``, the first thing ``force`` would ignore; returns
-    those things (message and field), which a forced recreation notes."""
+    cannot be done at all; returns what this recreator cannot honour (message and field), which the
+    caller refuses, or, forced, ignores and notes."""
     data, model = obj.data, obj.model
     for side, value in (("width", data.width), ("height", data.height)):
         if value < 8 or value % 8:
@@ -93,9 +93,6 @@ def preflight(obj: AigifFile, device: str, force: bool) -> list[Problem]:
         problems.append(("embedded model weights (field 21) are never loaded; the named model is used",
                          "payload.model"))
     problems += [(message, "model.scheduler_options") for message in unhonoured]
-    if problems and not force:
-        message, path = problems[0]
-        raise RecreateError(f"{message} (--force recreates anyway, ignoring it)", code="cannot-honour", path=path)
     return [Problem(message, path) for message, path in problems]
 
 

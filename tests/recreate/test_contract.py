@@ -59,20 +59,13 @@ CORPUS_NAMES = sorted(set(FIXTURE_NAMES) | set(_images(ORIGINALS)))  # the fixtu
 # diffusers' k-diffusion schedulers build their sigma tables from tensors through numpy (a warning per
 # value under numpy 2; thousands per scheduler): the preflight builds each scheduler it checks. And
 # torchsde's rounding remark, which the engine silences process-wide (pytest resets filters per test).
-pytestmark = [pytest.mark.filterwarnings(r"ignore:__array:DeprecationWarning"),
+pytestmark = [pytest.mark.usefixtures("module_caches"),
+              pytest.mark.filterwarnings(r"ignore:__array:DeprecationWarning"),
               pytest.mark.filterwarnings(r"ignore:Should have t[ab]<=t1:UserWarning")]
 
 #: The field of a thing ``force`` ignores -> a word the verdict's reasons must then contain.
 SAYS = {"data.rng": "noise", "model.adapters": "adapter", "model.vae": "vae", "data.strength": "img2img",
         "model.dtype": "data type", "payload.model": "weights"}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _isolated_cache(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AIGIF_CACHE_DIR", str(tmp_path_factory.mktemp("aigif-cache")))
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        yield
 
 
 def broken_promise(obj, level: str, reasons: list[str]) -> str | None:

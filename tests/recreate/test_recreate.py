@@ -43,16 +43,9 @@ from aigif._recreate import _engine, _platform  # noqa: E402
 from aigif._recreate._engine import Engine  # noqa: E402
 from helpers import raises_code  # noqa: E402
 
+pytestmark = pytest.mark.usefixtures("module_caches")  # tests/recreate/conftest.py
+
 PROMPT = "a lighthouse at dusk, oil painting"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _isolated_cache(tmp_path_factory):
-    """Hash-verification cache and HF cache in tmp dirs, so tests never touch the user's caches."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("AIGIF_CACHE_DIR", str(tmp_path_factory.mktemp("aigif-cache")))
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        yield
 
 
 @pytest.fixture(scope="module")

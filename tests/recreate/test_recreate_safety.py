@@ -324,7 +324,7 @@ def test_remote_code_is_disabled_for_diffusers(tmp_path):
     (diffusers' global switch: no remote code, no remote kernels), unless the user set it."""
     code = ("import os\nos.environ.pop('DIFFUSERS_DISABLE_REMOTE_CODE', None)\nimport aigif\n"
             "obj = aigif.AigifFile(model=aigif.Model(id='aigif-tiny-sd'))\n"
-            "aigif._recreation()._engine.preflight(obj, 'cpu', False)  # imports diffusers\n"
+            "aigif._recreation()._engine.preflight(obj, 'cpu')  # imports diffusers\n"
             "from diffusers.utils import constants\nprint(constants.DIFFUSERS_DISABLE_REMOTE_CODE)\n")
     proc = _python(tmp_path, code)
     assert proc.returncode == 0 and proc.stdout.strip() == "True", proc.stdout + proc.stderr
@@ -481,7 +481,7 @@ def test_scheduler_config_is_held_to_the_scheduler_options(loads, config):
 def test_accepted_scheduler_config_passes_preflight():
     """Control: real options with sane values pass (``steps_offset``, ``beta_schedule``, a betas list)."""
     config = {"steps_offset": "1", "beta_schedule": '"scaled_linear"', "trained_betas": "[0.1, 0.2]"}
-    assert _engine.preflight(_file(scheduler_config=config), "cpu", force=False) == []
+    assert _engine.preflight(_file(scheduler_config=config), "cpu") == []
 
 
 def test_values_diffusers_refuses_are_a_clean_error():
