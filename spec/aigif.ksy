@@ -24,7 +24,7 @@ doc: |
   * What Kaitai cannot express is done by the reader around the generated parser, and each such
     type says so under "Reader:" in its doc: the CRC-32 (R3.3), trailing bytes (R3.4), the short
     input rule of R3.1, strict UTF-8 (R4.3; the JavaScript runtime decodes leniently), decimal
-    canonical forms (R4.4), escaped names that have a code (R4.7), map key order (R4.6),
+    canonical forms (R4.4), escaped first-edition names (R4.7), map key order (R4.6),
     decompression of the text block (R5.5) and of the source metadata (R6.8) (the Zstandard frame
     itself, with its size and window limits and its dictionary ID, is described here: zstd_frame),
     the prompt dictionaries' files and their SHA-256 (R5.6), and the exact fill
@@ -313,7 +313,8 @@ types:
     doc: |
       R4.7: the name that follows an escape code (15 for a 4-bit code, 254 for an exp code) of
       an open registry. `registry` is the registry's key in aigif/registries.json.
-      Reader: the name must not be one the registry has a code for (`non-canonical`).
+      Reader: the name must not be one the registry has had a code for since its first
+      edition (`non-canonical`); a name added later (`added` in registries.json) is accepted.
     params:
       - id: registry
         type: str

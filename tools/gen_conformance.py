@@ -42,6 +42,7 @@ from spec_encoder import (  # noqa: E402
 )
 
 SUITE = ROOT / "conformance" / "suite"
+DOCS = ROOT / "docs" / "conformance.md"  # its counts are generated blocks (render_docs)
 SPEC = ROOT / "spec" / "aigif-v1.md"
 REGISTRIES = json.loads((ROOT / "aigif" / "registries.json").read_text("utf-8"))
 
@@ -62,6 +63,35 @@ NOT_BY_BITSTREAM = {
     "R13.1": "how the format is extended (a rule for spec revisions, not for files)",
 }
 
+
+#: Rules that a clause states in prose and that each need a case of their own: "R4.4 has a case" is not
+#: enough when a reader can pass it while getting one of its rules wrong. rule -> (family, what).
+RULES: dict[str, tuple[str, str]] = {
+    "decimal-zero": ("y", "R4.4: 0 is m = 0, k = 0"),
+    "decimal-fewest-digits": ("n", "R4.4: k is the number of digits after the point (7 is not 70 x 10^-1)"),
+    "decimal-no-trailing-zero": ("n", "R4.4: trailing zeros are removed (7.5 is not 750 x 10^-2)"),
+    "decimal-m-form-not-binary64": ("n", "R4.4: a value with an m, k form is not written as binary64"),
+    "decimal-binary64-over-2-digits": ("y", "R4.4: more than 2 digits after the point: binary64"),
+    "decimal-binary64-m-over-2-53": ("y", "R4.4: |m| above 2^53: binary64"),
+    "decimal-m-limit": ("n", "R4.4: |m| above 2^53 in the m, k form is limit-exceeded"),
+    "decimal-minus-zero": ("y", "R4.4: -0.0 is written as binary64"),
+    "decimal-q-zero": ("n", "R4.4: k = 3 with q != 0 is non-canonical"),
+    "decimal-finite": ("n", "R4.4: NaN and infinities are refused"),
+    "decimal-shortest": ("n", "R4.4: an m, k that is not its value's shortest string, and not by trailing zeros"),
+    "decimal-nearest": ("n", "R4.4: of two shortest strings of one length, the one nearest the value"),
+    "decimal-exponent-large": ("y", "R4.4: an exponent-form string (1e+16) whose m is above 2^53: binary64"),
+    "decimal-exponent-small": ("y", "R4.4: an exponent-form string (5e-324) with more than 2 digits: binary64"),
+    "decimal-exponent-fits": ("y", "R4.4: a value near an exponent form whose m fits (1e15): m, k"),
+    "hash-kind-no-escape": ("y", "R4.5, R4.7: hash kind 254 is an unknown kind with its bytes, not an escape"),
+}
+for _registry, _table in REGISTRIES.items():
+    if _registry.startswith("_") or not _table["open"] or not _table.get("escape", True):
+        continue
+    RULES[f"escape:{_registry}"] = ("y", f"R4.7: a {_registry} without a code, escaped")
+    RULES[f"escape-has-code:{_registry}"] = ("n", f"R4.7: an escaped first-edition {_registry} name is refused")
+    for _name in _table.get("added", {}):
+        RULES[f"escape-added:{_registry}:{_name}"] = (
+            "y", f"R4.7: the escaped {_registry} name {_name!r}, added later, is accepted")
 
 # ---------------------------------------------------------------------------------------------
 # Small, fixed images for the pixel payload cases. The encoded bytes are constants so the suite does
@@ -93,6 +123,8 @@ class Case:
     errors: list[str] | None = None  # i_: codes allowed when rejecting (None: any)
     accept: bool = True  # i_: may a reader accept?
     expect: dict = dc_field(default_factory=dict)  # y_/i_: dotted JSON path -> value the file must show
+    rules: tuple[str, ...] = ()  # rules of RULES this case exercises (the coverage self-test counts them)
+    canonical: bool = True  # y_: False where a writer writes the same contents differently (R4.7, R15.1)
 
     @property
     def kind(self) -> str:
@@ -103,14 +135,15 @@ CASES: list[Case] = []
 
 
 def y(name: str, clauses, description: str, data: bytes | None = None, *, doc: dict | None = None,
-      expect: dict | None = None) -> None:
+      expect: dict | None = None, rules=(), canonical: bool = True) -> None:
     if data is None:
         data = aigif.dumps(aigif.from_json(doc))
-    CASES.append(Case("y_" + name, _clauses(clauses), description, data, expect=expect or {}))
+    CASES.append(Case("y_" + name, _clauses(clauses), description, data, expect=expect or {}, rules=tuple(rules),
+                      canonical=canonical))
 
 
-def n(name: str, error: str, clauses, description: str, data: bytes) -> None:
-    CASES.append(Case("n_" + name, _clauses(clauses), description, data, error=error))
+def n(name: str, error: str, clauses, description: str, data: bytes, *, rules=()) -> None:
+    CASES.append(Case("n_" + name, _clauses(clauses), description, data, error=error, rules=tuple(rules)))
 
 
 def i(name: str, clauses, description: str, data: bytes, *, accept: bool, errors=None, expect=None) -> None:
@@ -196,7 +229,8 @@ y("example2_fields_seed64_digest", "R4.5 R5.4 R6.1 R6.2", "spec 14.2: fields, se
   EXAMPLE2, expect={"data.seed": 2**64 - 1, "platform.threads": 2, "model.scheduler_options": {"sigmas": "karras"},
                     "payload.pixel_digest": "sha256:" + EXAMPLE2_DIGEST.hex()})
 y("example3_escapes", "R4.7", "spec 14.3: a GPU, a model and a scheduler without codes", EXAMPLE3,
-  expect={"platform.gpu": "NVIDIA Jetson Orin", "model.id": "my-finetune-v3", "model.scheduler": "flow_euler"})
+  expect={"platform.gpu": "NVIDIA Jetson Orin", "model.id": "my-finetune-v3", "model.scheduler": "flow_euler"},
+  rules=["escape:gpu", "escape:model", "escape:scheduler"])
 y("minimal", "R3.1 R3.2 R3.3 R3.4", "the smallest file: every core value default or zero, no fields", f())
 
 # ---------------------------------------------------------------------------------------------
@@ -288,7 +322,7 @@ n("field_length_past_end", "truncated", "R6.1 R3.5",
 # 4. uvarint (R4.1) and exp code (R4.2) boundaries
 
 for seed in (0, 1, 127, 128, 16_383, 16_384, 2**32 - 1, 2**32, 2**53, 2**53 + 1, 2**63, 2**64 - 2, 2**64 - 1):
-    y(f"seed_{seed}", "R4.1 R5.4", f"seed {seed} ({len(uv(seed))}-byte uvarint)", f(seed=uv(seed)),
+    y(f"seed_{seed}", "R4.1 R5.4 R5.7", f"seed {seed} ({len(uv(seed))}-byte uvarint)", f(seed=uv(seed)),
       expect={"data.seed": seed})
 n("uvarint_overlong_zero", "non-canonical", "R4.1", "seed 0 written as 80 00", f(seed=b"\x80\x00"))
 n("uvarint_overlong_512", "non-canonical", "R4.1", "height 512 written as 80 84 00 (overlong)",
@@ -374,27 +408,47 @@ y("map_value_empty", "R4.6", "a software map value may be an empty string",
 # ---------------------------------------------------------------------------------------------
 # 6. Decimals (R4.4), in the guidance scale and the ancillary-free decimal fields
 
+DECIMAL_VALUE_RULES = {0.0: "decimal-zero", 0.125: "decimal-binary64-over-2-digits",
+                       2.0**53 + 2: "decimal-binary64-m-over-2-53", 5e-324: "decimal-exponent-small",
+                       1e16: "decimal-exponent-large", 1e15: "decimal-exponent-fits"}
 for value in (0.0, 7.0, 7.5, 0.75, 1.15, -1.0, 12.34, -0.01, 100.0, 2.0**53, 0.125, -0.0, 0.1 + 0.2, 1e300,
-              5e-324, 1.7976931348623157e308, 2.0**53 + 2):
+              5e-324, 1.7976931348623157e308, 2.0**53 + 2, 1e16, 1e15, 80000000000000.02):
     label = repr(value).replace("-", "minus_").replace(".", "_").replace("+", "")
+    minus_zero = value == 0 and math.copysign(1, value) < 0
     y(f"guidance_{label}", "R4.4", f"guidance scale {value!r} ({'binary64' if decimal_of(value)[0] == 3 else 'm, k'})",
-      f(guidance=decimal_of(value)), expect={"data.guidance_scale": value})
+      f(guidance=decimal_of(value)), expect={"data.guidance_scale": value},
+      rules=["decimal-minus-zero"] if minus_zero else [DECIMAL_VALUE_RULES[value]] if value in DECIMAL_VALUE_RULES
+      else [])
 n("decimal_trailing_zero", "non-canonical", "R4.4", "7.5 written as 750 x 10^-2",
-  f(guidance=decimal_bytes(750, 2)))
-n("decimal_integer_with_k1", "non-canonical", "R4.4", "7 written as 70 x 10^-1", f(guidance=decimal_bytes(70, 1)))
-n("decimal_binary64_for_7_5", "non-canonical", "R4.4", "7.5 written as binary64", f(guidance=binary64(7.5)))
-n("decimal_binary64_for_0", "non-canonical", "R4.4", "+0.0 written as binary64", f(guidance=binary64(0.0)))
+  f(guidance=decimal_bytes(750, 2)), rules=["decimal-no-trailing-zero"])
+n("decimal_integer_with_k1", "non-canonical", "R4.4", "7 written as 70 x 10^-1", f(guidance=decimal_bytes(70, 1)),
+  rules=["decimal-fewest-digits"])
+n("decimal_binary64_for_7_5", "non-canonical", "R4.4", "7.5 written as binary64", f(guidance=binary64(7.5)),
+  rules=["decimal-m-form-not-binary64"])
+n("decimal_binary64_for_0", "non-canonical", "R4.4", "+0.0 written as binary64", f(guidance=binary64(0.0)),
+  rules=["decimal-m-form-not-binary64"])
 n("decimal_m_for_0_125_impossible", "non-canonical", "R4.4",
-  "0.3 written as binary64 (it has a 1-digit form)", f(guidance=binary64(0.3)))
+  "0.3 written as binary64 (it has a 1-digit form)", f(guidance=binary64(0.3)), rules=["decimal-m-form-not-binary64"])
+n("decimal_binary64_for_2_53", "non-canonical", "R4.4", "2^53 written as binary64 (m = 2^53 is allowed)",
+  f(guidance=binary64(2.0**53)), rules=["decimal-m-form-not-binary64"])
 n("decimal_k3_q_nonzero", "non-canonical", "R4.4", "k = 3 with q = 1 before the binary64",
-  f(guidance=uv(1 << 2 | 3) + struct.pack(">d", 0.125)))
-n("decimal_nan", "invalid-value", "R4.4", "binary64 NaN", f(guidance=b"\x03" + bytes.fromhex("7ff8000000000000")))
+  f(guidance=uv(1 << 2 | 3) + struct.pack(">d", 0.125)), rules=["decimal-q-zero"])
+n("decimal_nan", "invalid-value", "R4.4", "binary64 NaN", f(guidance=b"\x03" + bytes.fromhex("7ff8000000000000")),
+  rules=["decimal-finite"])
 n("decimal_infinity", "invalid-value", "R4.4", "binary64 +infinity",
-  f(guidance=b"\x03" + bytes.fromhex("7ff0000000000000")))
+  f(guidance=b"\x03" + bytes.fromhex("7ff0000000000000")), rules=["decimal-finite"])
 n("decimal_minus_infinity", "invalid-value", "R4.4", "binary64 -infinity",
-  f(guidance=b"\x03" + bytes.fromhex("fff0000000000000")))
+  f(guidance=b"\x03" + bytes.fromhex("fff0000000000000")), rules=["decimal-finite"])
 n("decimal_m_above_2_53", "limit-exceeded", "R4.4 R8.1", "m = 2^53 + 1 with k = 0",
-  f(guidance=decimal_bytes(2**53 + 1, 0)))
+  f(guidance=decimal_bytes(2**53 + 1, 0)), rules=["decimal-m-limit"])
+n("decimal_1e16_as_m", "limit-exceeded", "R4.4 R8.1", "1e+16 written as m = 10^16, k = 0 (above 2^53: binary64)",
+  f(guidance=decimal_bytes(10**16, 0)), rules=["decimal-m-limit"])
+n("decimal_not_shortest_2_53_minus_1", "non-canonical", "R4.4",
+  "m = 2^53 - 1 with k = 2: its value's shortest string is 90071992547409.9 (m is not a multiple of 10)",
+  f(guidance=decimal_bytes(2**53 - 1, 2)), rules=["decimal-shortest"])
+n("decimal_not_nearest", "non-canonical", "R4.4",
+  "80000000000000.01: the same binary64 as .02, which is nearer to it (80000000000000.015625)",
+  f(guidance=decimal_bytes(8000000000000001, 2)), rules=["decimal-nearest"])
 n("decimal_binary64_cut", "truncated", "R4.4 R3.5", "a binary64 guidance cut after 3 bytes",
   (SIGNATURE + b"\x01" + compression() + b"\x00\x00\x00" + b"\x00\x00" + text_block() + uv(512) + uv(512)
    + b"\x00" + uv(50) + b"\x03\x40\x1e\x00"))
@@ -416,6 +470,9 @@ y("hash_unknown_kind_64", "R4.5", "a hash of unknown kind 200 with 64 bytes: kep
   fields_file(field(MODEL_HASH, hash_value(200, bytes(64)))), expect={"model.hash": "200:" + "00" * 64})
 y("hash_unknown_kind_0_bytes", "R4.5", "a hash of unknown kind 201 with 0 bytes",
   fields_file(field(MODEL_HASH, hash_value(201, b""))), expect={"model.hash": "201:"})
+y("hash_kind_254_not_an_escape", "R4.5 R4.7", "hash kind 254 is an unknown kind, not an escape (hash kind has "
+  "none): a length and bytes follow, not a name", fields_file(field(MODEL_HASH, hash_value(254, b"\x05abcde"))),
+  expect={"model.hash": "254:056162636465"}, rules=["hash-kind-no-escape"])
 n("hash_sha256_31_bytes", "invalid-value", "R4.5", "a SHA-256 model hash of 31 bytes",
   fields_file(field(MODEL_HASH, hash_value(1, bytes(31)))))
 n("hash_autov2_32_bytes", "invalid-value", "R4.5", "an AutoV2 hash of 32 bytes (it has 5)",
@@ -529,26 +586,24 @@ y("unknown_adapter_kind_100", "R4.7", "adapter kind 100 (unassigned)",
   expect={"model.adapters": [{"name": "a", "kind": 100}]})
 y("escape_device_and_arch", "R4.7", "both 4-bit platform escapes: the device's name comes first",
   f(platform=platform(15, 15, device_name=string("tpu-v5e"), arch_name=string("sparc64"))),
-  expect={"platform.device": "tpu-v5e", "platform.arch": "sparc64"})
+  expect={"platform.device": "tpu-v5e", "platform.arch": "sparc64"}, rules=["escape:device", "escape:arch"])
 y("escape_arch_only", "R4.7", "architecture escape with a known device",
   f(platform=platform(1, 15, arch_name=string("mips64"))), expect={"platform.arch": "mips64"})
 y("escape_cuda", "R4.7", "a CUDA version without a code", f(platform=platform(cuda=b"\xfe" + string("cu140"))),
-  expect={"platform.cuda": "cu140"})
+  expect={"platform.cuda": "cu140"}, rules=["escape:cuda"])
 y("escape_dtype_and_scheduler", "R4.7", "both 4-bit model escapes: the data type's name comes first",
   f(model=model(dtype=15, scheduler=15, dtype_name=string("int4"), scheduler_name=string("flow_match_euler"))),
-  expect={"model.dtype": "int4", "model.scheduler": "flow_match_euler"})
+  expect={"model.dtype": "int4", "model.scheduler": "flow_match_euler"}, rules=["escape:dtype", "escape:scheduler"])
 y("escape_model_hf_repo", "R4.7", "a model by its Hugging Face repository id",
   f(model=model(b"\xfe" + string("black-forest-labs/FLUX.1-dev"))),
   expect={"model.id": "black-forest-labs/FLUX.1-dev"})
 y("escape_rng", "R4.7", "an RNG source without a code", fields_file(field(RNG, b"\xfe" + string("philox-jax"))),
-  expect={"data.rng": "philox-jax"})
+  expect={"data.rng": "philox-jax"}, rules=["escape:rng"])
 y("unknown_determinism_profile_100", "R4.7", "determinism profile 100 (unassigned)",
   fields_file(field(DETERMINISM_PROFILE, exp(100))), expect={"platform.determinism_profile": 100})
 y("escape_determinism_profile", "R4.7", "a determinism profile without a code",
   fields_file(field(DETERMINISM_PROFILE, b"\xfe" + string("gpu-deterministic-x"))),
-  expect={"platform.determinism_profile": "gpu-deterministic-x"})
-n("escape_determinism_profile_name_has_code", "non-canonical", "R4.7 R7.0",
-  "determinism profile escape naming 'native'", fields_file(field(DETERMINISM_PROFILE, b"\xfe" + string("native"))))
+  expect={"platform.determinism_profile": "gpu-deterministic-x"}, rules=["escape:determinism_profile"])
 n("determinism_profile_bytes_over", "malformed-field", "R6.1", "field 36 with a byte after its exp code",
   fields_file(field(DETERMINISM_PROFILE, exp(1) + b"\x00")))
 y("cpu_vendor_and_model", "R6.7", "the CPU's vendor and model name (fields 32 and 34)",
@@ -584,19 +639,49 @@ n("cpu_fields_out_of_order", "field-order", "R6.2", "field 36 before field 32",
   fields_file(field(DETERMINISM_PROFILE, exp(0)), field(CPU_VENDOR, string("AuthenticAMD"))))
 y("escape_adapter_kind", "R4.7", "an adapter kind without a code",
   fields_file(field(ADAPTERS, uv(1) + b"\xfe" + string("dora") + model_ref("d") + decimal_of(0.5))),
-  expect={"model.adapters": [{"name": "d", "kind": "dora", "weight": 0.5}]})
+  expect={"model.adapters": [{"name": "d", "kind": "dora", "weight": 0.5}]}, rules=["escape:adapter_kind"])
 y("escape_name_case_sensitive", "R4.7 R7.0", "'DDIM' is not 'ddim': names match exactly",
   f(model=model(scheduler=15, scheduler_name=string("DDIM"))), expect={"model.scheduler": "DDIM"})
-n("escape_gpu_name_has_code", "non-canonical", "R4.7 R7.0", "GPU escape naming a GPU that has code 1",
-  f(platform=platform(gpu=b"\xfe" + string("NVIDIA GeForce GTX 1080 Ti"))))
-n("escape_scheduler_name_has_code", "non-canonical", "R4.7 R7.0", "scheduler escape naming 'ddim'",
-  f(model=model(scheduler=15, scheduler_name=string("ddim"))))
-n("escape_model_name_has_code", "non-canonical", "R4.7 R7.0", "model escape naming 'aigif-tiny-sd' (code 25)",
-  f(model=model(b"\xfe" + string("aigif-tiny-sd"))))
-n("escape_device_name_has_code", "non-canonical", "R4.7 R7.0", "device escape naming 'cpu'",
-  f(platform=platform(15, 0, device_name=string("cpu"))))
-n("escape_rng_name_has_code", "non-canonical", "R4.7 R7.0", "RNG escape naming 'cuda'",
-  fields_file(field(RNG, b"\xfe" + string("cuda"))))
+
+
+def escaped(registry: str, name: str) -> tuple[bytes, str, object]:
+    """A minimal file holding ``name`` escaped in ``registry``'s one place (R4.7), the JSON path that
+    shows it and the value shown there."""
+    escape, named = b"\xfe" + string(name), string(name)
+    return {
+        "device": lambda: (f(platform=platform(15, 0, device_name=named)), "platform.device", name),
+        "arch": lambda: (f(platform=platform(0, 15, arch_name=named)), "platform.arch", name),
+        "gpu": lambda: (f(platform=platform(gpu=escape)), "platform.gpu", name),
+        "cuda": lambda: (f(platform=platform(cuda=escape)), "platform.cuda", name),
+        "model": lambda: (f(model=model(escape)), "model.id", name),
+        "dtype": lambda: (f(model=model(dtype=15, dtype_name=named)), "model.dtype", name),
+        "scheduler": lambda: (f(model=model(scheduler=15, scheduler_name=named)), "model.scheduler", name),
+        "rng": lambda: (fields_file(field(RNG, escape)), "data.rng", name),
+        "adapter_kind": lambda: (fields_file(field(ADAPTERS, uv(1) + escape + model_ref("a") + decimal_of(1.0))),
+                                 "model.adapters", [{"name": "a", "kind": name}]),
+        "faithfulness": lambda: (fields_file(field(FAITHFULNESS, escape + uv(0))), "source.faithfulness",
+                                 {"level": name, "reasons": []}),
+        "determinism_profile": lambda: (fields_file(field(DETERMINISM_PROFILE, escape)),
+                                        "platform.determinism_profile", name),
+    }[registry]()
+
+
+# Every registry with an escape refuses its first-edition names escaped, and accepts names added later
+# escaped (R4.7, R13.2: appending a code never makes a file invalid).
+FIRST_EDITION_NAME = {"device": "cpu", "arch": "x86_64", "gpu": "NVIDIA GeForce GTX 1080 Ti", "cuda": "cu121",
+                      "model": "aigif-tiny-sd", "dtype": "float16", "scheduler": "ddim", "rng": "cuda",
+                      "adapter_kind": "lora", "faithfulness": "approximate", "determinism_profile": "native"}
+for registry, name in FIRST_EDITION_NAME.items():
+    code = next(number for number, value in REG[registry].items() if value == name)
+    n(f"escape_{registry}_name_has_code", "non-canonical", "R4.7 R7.0",
+      f"{registry} escape naming {name!r} (code {code})", escaped(registry, name)[0],
+      rules=[f"escape-has-code:{registry}"])
+    for added, revision in REGISTRIES[registry].get("added", {}).items():
+        data, path, shown = escaped(registry, added)
+        y(f"escape_{registry}_{added}_added_later", "R4.7 R13.2",
+          f"{registry} escape naming {added!r}, a code appended on {revision}: a file written before could only "
+          "escape it, so it stays valid (a writer writes the code)", data, expect={path: shown},
+          rules=[f"escape-added:{registry}:{added}"], canonical=False)
 n("escape_name_missing", "truncated", "R4.7 R3.5", "a GPU escape at the end of the file (no name)",
   SIGNATURE + b"\x01" + compression() + b"\x00\xfe")
 
@@ -767,8 +852,8 @@ y("unknown_ancillary_bad_inside", "R6.3", "an unknown ancillary field's value is
 for tag in (23, 225, 2039):
     n(f"unknown_critical_field_{tag}", "unknown-critical-field", "R6.3", f"an unknown critical field (tag {tag})",
       fields_file(field(tag, b"must understand")))
-n("unknown_critical_field_18_odd_neighbour", "unknown-critical-field", "R6.3",
-  "unknown critical tag 253 (private use) after known fields",
+n("unknown_critical_private_253_after_known", "unknown-critical-field", "R6.3 R7.0",
+  "unknown critical tag 253 (private use, never assigned) after a known field",
   fields_file(field(TORCH, string("2.13.0")), field(253, b"")))
 n("field_count_257", "limit-exceeded", "R6.1 R8.1", "a field count of 257", f(field_count=uv(257)))
 n("field_count_huge", "limit-exceeded", "R6.1 R8.1", "a field count of 2^63", f(field_count=uv(2**63)))
@@ -839,6 +924,15 @@ n("adapter_weight_non_canonical", "non-canonical", "R4.4 R6.7", "an adapter weig
   fields_file(field(ADAPTERS, uv(1) + exp(0) + model_ref("a") + decimal_bytes(10, 1))))
 n("eta_decimal_non_canonical", "non-canonical", "R4.4", "eta 0.5 written as binary64",
   fields_file(field(ETA, binary64(0.5))))
+n("eta_minus_zero", "non-canonical", "R6.4 R6.7", "eta -0.0: zero, so what absence means (R6.4)",
+  fields_file(field(ETA, binary64(-0.0))))
+n("guidance_rescale_minus_zero", "non-canonical", "R6.4 R6.7", "guidance rescale -0.0: zero, so what absence means",
+  fields_file(field(GUIDANCE_RESCALE, binary64(-0.0))))
+y("strength_minus_zero", "R6.7 R4.4", "strength -0.0: within 0-1 (-0.0 = 0), kept with its sign",
+  fields_file(field(STRENGTH, binary64(-0.0))), expect={"data.strength": -0.0})
+y("adapter_weight_minus_zero", "R6.7 R4.4", "an adapter weight -0.0, kept with its sign",
+  fields_file(field(ADAPTERS, uv(1) + exp(0) + model_ref("a") + binary64(-0.0))),
+  expect={"model.adapters": [{"name": "a", "weight": -0.0}]})
 
 # Payload flags and fields (R6.5, R6.6)
 n("save_pixels_without_field", "missing-field", "R6.5", "save pixels 1, pixel compressor png, no field 19",
@@ -898,7 +992,7 @@ y("faithfulness_unknown_level", "R4.7", "faithfulness code 100 (unassigned): sho
   fields_file(field(FAITHFULNESS, exp(100) + uv(0))), expect={"source.faithfulness": {"level": 100, "reasons": []}})
 y("faithfulness_escape", "R4.7", "a faithfulness level without a code",
   fields_file(field(FAITHFULNESS, b"\xfe" + string("lossy-upscaled") + uv(0))),
-  expect={"source.faithfulness": {"level": "lossy-upscaled", "reasons": []}})
+  expect={"source.faithfulness": {"level": "lossy-upscaled", "reasons": []}}, rules=["escape:faithfulness"])
 n("faithfulness_257_reasons", "limit-exceeded", "R6.7 R8.1", "faithfulness with 257 reasons",
   fields_file(field(FAITHFULNESS, exp(1) + uv(257) + string("r") * 257)))
 n("source_tool_empty", "invalid-value", "R4.3", "an empty source tool name", fields_file(field(SOURCE_TOOL, string(""))))
@@ -1041,6 +1135,157 @@ def uncovered(cases: list[dict], spec_text: str) -> list[str]:
     return problems
 
 
+def rule_gaps(cases: list[dict]) -> list[str]:
+    """The self-test of RULES: each rule has a case of its family (``cases`` are index.json entries)."""
+    problems = []
+    for rule, (kind, what) in RULES.items():
+        if not any(case["kind"] == kind and rule in case.get("rules", ()) for case in cases):
+            problems.append(f"rule {rule} ({what}) has no {kind}_ case")
+    for case in cases:
+        problems += [f"{case['name']}: rule {rule} is not in RULES" for rule in case.get("rules", ())
+                     if rule not in RULES]
+    return problems
+
+
+def family_counts(index: list[dict]) -> dict[str, int]:
+    return {"all": len(index), **{kind: sum(case["kind"] == kind for case in index) for kind in "yni"}}
+
+
+def summary_line(index: list[dict], file_count: int) -> str:
+    c = family_counts(index)
+    return f"{c['all']} cases (y {c['y']}, n {c['n']}, i {c['i']}), {file_count} files"
+
+
+def suite_readme(index: list[dict], file_count: int) -> str:
+    """conformance/suite/README.md: what a third party who has only this folder needs to know."""
+    c = family_counts(index)
+    clauses = sorted({clause for case in index for clause in case["clauses"]},
+                     key=lambda clause: tuple(int(part) for part in clause[1:].split(".")))
+    dictionaries = re.findall(r"\| (\d+) \| `([^`]+\.zdict)` \| ([\d,]+) \| `([0-9a-f]{64})`",
+                              SPEC.read_text("utf-8"))
+    lines = [
+        "# AIGIF v1 conformance suite",
+        "",
+        "Generated by `tools/gen_conformance.py` from its declarative case list: do not edit; regenerate.",
+        "What a conforming reader must do is clause R15.1 of the specification (`spec/aigif-v1.md`);",
+        "how to run the suite against any reader is `docs/conformance.md`.",
+        "",
+        f"**{c['all']} cases** in {file_count} files: {c['y']} `y_` (valid), {c['n']} `n_` (invalid), "
+        f"{c['i']} `i_` (implementation-defined); they cite {len(clauses)} clauses and {len(RULES)} rules.",
+        "",
+        "| family | file | beside it | a reader must |",
+        "|---|---|---|---|",
+        "| `y_` valid | `y_NAME.aigif` | `y_NAME.json`: the canonical JSON form (spec section 11) "
+        "| accept it, with that JSON (compared as in R11.4) |",
+        "| `n_` invalid | `n_NAME.aigif` | `n_NAME.error`: one line, the error code (spec section 9) "
+        "| refuse it, with that code |",
+        "| `i_` implementation-defined | `i_NAME.aigif` | `i_NAME.json` when accepting is allowed "
+        "| accept it with that JSON, or refuse it with one of the codes `index.json` lists |",
+        "",
+        "Every `n_` file has exactly one defect; its CRC-32 is recomputed unless the CRC is the defect.",
+        "`SHA256SUMS` lists every file (`sha256sum -c SHA256SUMS`).",
+        "",
+        "## `index.json`",
+        "",
+        "`{\"format\": \"aigif-conformance\", \"version\": 1, \"spec\": \"aigif-v1\", \"cases\": [...]}`; each case has:",
+        "",
+        "| key | meaning |",
+        "|---|---|",
+        "| `name`, `kind`, `file` | the case, its family (`y`, `n`, `i`) and its `.aigif` file |",
+        "| `clauses` | the spec clauses it tests |",
+        "| `description` | one line: what the file holds |",
+        "| `json` | `y_` and accepting `i_` cases: the file with the expected canonical JSON |",
+        "| `error` | `n_` cases: the error code a reader must report |",
+        "| `accept`, `errors` | `i_` cases: whether a reader may accept it, and the codes it may refuse it with |",
+        "| `rules` | the rules below that the case exercises (absent when none) |",
+        "| `canonical` | `false` on the `y_` cases that a conforming writer writes differently from the same JSON "
+        "(an escaped name whose code was added later, R4.7): skip them when testing a writer byte for byte "
+        "(R15.1) |",
+        "",
+        "## What a reader needs besides this folder",
+        "",
+        "The prompt dictionaries of `zstd-dict` text blocks (spec R5.6). A reader that does not hold one",
+        "refuses the cases that use it with `unsupported-compressor`, and fails them.",
+        "",
+        "| ID | file (in the repository and inside the `aigif` package) | bytes | SHA-256 |",
+        "|---|---|---|---|",
+        *[f"| {ident} | `{path}` | {size} | `{digest}` |" for ident, path, size, digest in dictionaries],
+        "",
+        "Each is a whole Zstandard dictionary in the format of RFC 8878 section 5: it begins with the magic",
+        "number `37 A4 30 EC` and its dictionary ID (u32, little-endian). Load it as such a dictionary",
+        "(libzstd `ZSTD_createDDict`, python-zstandard `ZstdCompressionDict(data)`), not as raw content.",
+        "",
+        "## Rules",
+        "",
+        "Some clauses state several rules, and a reader can pass a case of the clause while getting one of",
+        "them wrong. Each rule below has a case of its own; the generator refuses to write a suite in",
+        "which one has none.",
+        "",
+        "| rule | family | what | cases |",
+        "|---|---|---|---|",
+    ]
+    for rule, (kind, what) in RULES.items():
+        names = [case["name"] for case in index if rule in case.get("rules", ())]
+        lines.append(f"| `{rule}` | `{kind}_` | {what} | {', '.join(f'`{name}`' for name in names)} |")
+    return "\n".join(lines) + "\n"
+
+
+DOC_BLOCK = re.compile(r"(<!-- BEGIN GENERATED (?P<name>[a-z-]+) .*?-->\n)(.*?)(<!-- END GENERATED (?P=name) -->)",
+                       re.DOTALL)
+
+
+def docs_blocks(index: list[dict], file_count: int) -> dict[str, str]:
+    """The generated parts of docs/conformance.md: every number it gives about the suite."""
+    import io
+
+    from rich.console import Console
+
+    from aigif._cli._conformance import summary_table
+
+    c = family_counts(index)
+    every = {kind: {"total": c[kind], "passed": c[kind], "failed": 0} for kind in "yni"}
+    table = io.StringIO()
+    Console(file=table, width=100, color_system=None, force_terminal=False).print(
+        summary_table("aigif info --json {file}", {"total": c["all"], "passed": c["all"], "failed": 0, **every}))
+    accepting_i = sum(case["kind"] == "i" and case["accept"] for case in index)
+    return {
+        "counts": f"What the families cover ({c['all']} cases: {c['y']} `y_`, {c['n']} `n_`, {c['i']} `i_`). "
+                  "The suite's own `README.md` lists the rules each case exercises.\n",
+        "generator": "```console\n$ python tools/gen_conformance.py\n"
+                     f"wrote conformance/suite: {summary_line(index, file_count)}\n"
+                     "$ python tools/gen_conformance.py --check     # what the test suite runs\n"
+                     f"conformance suite up to date: {c['all']} cases, {file_count} files\n```\n",
+        "reference-run": "```console\n$ aigif conformance run --reader \"aigif info --json {file}\" --require-codes\n"
+                         + "\n".join(line.rstrip() for line in table.getvalue().splitlines()) + "\n"
+                         f"PASS: {c['all']} of {c['all']} cases passed (100.0 %) in … s; suite "
+                         "…/conformance/suite\n```\n",
+        "report": f"""```json
+{{"format": "aigif-conformance-results", "version": 1,
+ "reader": "./myreader --json {{file}}", "suite": "/abs/path/conformance/suite", "spec": "aigif-v1",
+ "runner": "aigif 0.1.0", "timeout": 10.0, "require_codes": true, "seconds": 41.2,
+ "totals": {{"total": {c['all']}, "passed": {c['all'] - 1}, "failed": 1,
+            "y": {{"total": {c['y']}, "passed": {c['y']}, "failed": 0}}, "n": {{"...": "..."}}, "i": {{"...": "..."}},
+            "outcomes": {{"accepted": {c['y'] + accepting_i}, "rejected": {c['n'] + c['i'] - accepting_i}, "crash": 0, \
+"timeout": 0,
+                         "bad-output": 0, "output-too-large": 0}}}},
+ "cases": [{{"name": "n_truncated_before_crc", "kind": "n", "verdict": "fail", "outcome": "rejected",
+            "expected": "reject [truncated]", "got": "reject [bad-checksum]",
+            "reason": "wrong code: expected truncated, got bad-checksum", "seconds": 0.031,
+            "code": "bad-checksum", "exit_status": 1, "signal": null,
+            "stderr": "the last 1000 characters of stderr (failed cases only)"}}]}}
+```
+""",
+    }
+
+
+def render_docs(text: str, blocks: dict[str, str]) -> str:
+    """``text`` with each generated block replaced; every block must be there exactly once."""
+    found = [match.group("name") for match in DOC_BLOCK.finditer(text)]
+    if sorted(found) != sorted(blocks):
+        raise SystemExit(f"{DOCS.relative_to(ROOT)}: generated blocks {sorted(found)}, expected {sorted(blocks)}")
+    return DOC_BLOCK.sub(lambda match: match.group(1) + blocks[match.group("name")] + match.group(4), text)
+
+
 def build() -> dict[str, bytes]:
     """Every file of the suite, by name, after checking each case against the reference reader."""
     names = [case.name for case in CASES]
@@ -1060,6 +1305,10 @@ def build() -> dict[str, bytes]:
         got, value = outcome(case.data)
         entry = {"name": case.name, "kind": case.kind, "file": case.name + ".aigif", "clauses": case.clauses,
                  "description": case.description}
+        if case.rules:
+            entry["rules"] = list(case.rules)
+        if not case.canonical:
+            entry["canonical"] = False
         if case.kind == "y" or (case.kind == "i" and case.accept):
             if got == "ok":
                 for path, want in case.expect.items():
@@ -1073,6 +1322,9 @@ def build() -> dict[str, bytes]:
                 entry["json"] = case.name + ".json"
             elif case.kind == "y":
                 problems.append(f"{case.name}: the reference reader refuses it [{value}]")
+        if case.kind == "y" and got == "ok" and (aigif.dumps(aigif.loads(case.data)) == case.data) != case.canonical:
+            problems.append(f"{case.name}: the reference writer {'changes' if case.canonical else 'reproduces'} "
+                            f"its bytes, but the case says canonical={case.canonical}")
         if case.kind == "n":
             if (got, value) != ("error", case.error):
                 problems.append(f"{case.name}: expected [{case.error}], the reference reader says "
@@ -1089,12 +1341,13 @@ def build() -> dict[str, bytes]:
                 problems.append(f"{case.name}: the reference reader accepts a file readers must refuse")
         files[case.name + ".aigif"] = case.data
         index.append(entry)
-    problems += uncovered(index, SPEC.read_text("utf-8"))
+    problems += uncovered(index, SPEC.read_text("utf-8")) + rule_gaps(index)
     if problems:
         raise SystemExit("the case list and the reference reader disagree:\n  " + "\n  ".join(problems))
     files["index.json"] = (json.dumps({"format": "aigif-conformance", "version": 1, "spec": "aigif-v1",
                                        "generator": "tools/gen_conformance.py", "cases": index},
                                       indent=1, ensure_ascii=False) + "\n").encode()
+    files["README.md"] = suite_readme(index, len(files) + 2).encode()  # + itself and SHA256SUMS
     files["SHA256SUMS"] = "".join(f"{hashlib.sha256(files[name]).hexdigest()}  {name}\n"
                                   for name in sorted(files)).encode()
     return files
@@ -1106,9 +1359,13 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=SUITE, help="the suite directory (default: %(default)s)")
     args = parser.parse_args(argv)
     files = build()
+    index = json.loads(files["index.json"])["cases"]
+    docs = render_docs(DOCS.read_text("utf-8"), docs_blocks(index, len(files)))
     if args.check:
         on_disk = {p.name: p.read_bytes() for p in args.out.iterdir()} if args.out.is_dir() else {}
         differ = sorted(name for name in files.keys() | on_disk.keys() if files.get(name) != on_disk.get(name))
+        if args.out == SUITE and docs != DOCS.read_text("utf-8"):
+            differ.append(str(DOCS.relative_to(ROOT)))
         if differ:
             print(f"{len(differ)} file(s) differ from the case list: {', '.join(differ[:10])}"
                   f"{' …' if len(differ) > 10 else ''}\nrun: python tools/gen_conformance.py", file=sys.stderr)
@@ -1125,9 +1382,12 @@ def main(argv=None) -> int:
             tmp = target.with_name("." + name + ".tmp")
             tmp.write_bytes(data)
             tmp.replace(target)
-    counts = {kind: sum(case.kind == kind for case in CASES) for kind in "yni"}
-    print(f"wrote {args.out}: {len(CASES)} cases (y {counts['y']}, n {counts['n']}, i {counts['i']}), "
-          f"{len(files)} files")
+    if args.out == SUITE and docs != DOCS.read_text("utf-8"):
+        tmp = DOCS.with_name("." + DOCS.name + ".tmp")
+        tmp.write_text(docs, "utf-8")
+        tmp.replace(DOCS)
+    shown = args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out
+    print(f"wrote {shown}: {summary_line(index, len(files))}")
     return 0
 
 

@@ -173,8 +173,6 @@ def _fidelity():
 
 
 def _print_run(console: Console, report) -> None:
-    from .._conformance import KINDS
-
     totals = report.totals()
     if report.failures:
         failures = Table(title="failures", title_justify="left", header_style="bold")
@@ -184,7 +182,19 @@ def _print_run(console: Console, report) -> None:
         for result in report.failures:
             failures.add_row(plain(result.name), plain(result.expected), plain(result.got), plain(result.reason))
         console.print(failures)
-    summary = Table(title=plain(f"reader: {report.reader}"), title_justify="left", header_style="bold")
+    console.print(summary_table(report.reader, totals))
+    share = 100 * totals["passed"] / totals["total"]
+    verdict = "PASS" if not report.failures else "FAIL"
+    console.print(plain(f"{verdict}: {totals['passed']} of {totals['total']} cases passed ({share:.1f} %) "
+                        f"in {report.seconds:.1f} s; suite {report.suite.path}"))
+
+
+def summary_table(reader: str, totals: dict) -> Table:
+    """The per-family table of a run (``totals`` as ``Report.totals()``); docs/conformance.md shows it
+    as tools/gen_conformance.py renders it for the reference reader."""
+    from .._conformance import KINDS
+
+    summary = Table(title=plain(f"reader: {reader}"), title_justify="left", header_style="bold")
     for column in ("family", "cases", "passed", "failed"):
         summary.add_column(column, justify="left" if column == "family" else "right")
     labels = {"y": "y_ (valid: accept)", "n": "n_ (invalid: reject)", "i": "i_ (implementation-defined)"}
@@ -194,11 +204,7 @@ def _print_run(console: Console, report) -> None:
             summary.add_row(labels[kind], str(counts["total"]), str(counts["passed"]),
                             str(counts["failed"]), style="red" if counts["failed"] else None)
     summary.add_row("all", str(totals["total"]), str(totals["passed"]), str(totals["failed"]), style="bold")
-    console.print(summary)
-    share = 100 * totals["passed"] / totals["total"]
-    verdict = "PASS" if not report.failures else "FAIL"
-    console.print(plain(f"{verdict}: {totals['passed']} of {totals['total']} cases passed ({share:.1f} %) "
-                        f"in {report.seconds:.1f} s; suite {report.suite.path}"))
+    return summary
 
 
 def _threads(count) -> str:

@@ -17,7 +17,7 @@ import zlib
 from . import _compression
 from . import _limits as L
 from ._assemble import assemble
-from ._fields import BY_TAG, CODES, MODEL_PAYLOAD, NAMES, PIXELS, read_coded, read_nibbles
+from ._fields import BY_TAG, CODES, MODEL_PAYLOAD, PIXELS, REFUSED_ESCAPES, read_coded, read_nibbles
 from ._model import AigifFile
 from ._registry import ESCAPE_4BIT, ESCAPE_EXP, REGISTRIES
 from ._schema import SIGNATURE
@@ -67,7 +67,7 @@ _DEVICE_ARCH, _DTYPE_SCHEDULER = _nibble_table("device", "arch"), _nibble_table(
 _GPU, _CUDA, _MODEL = _exp_table("gpu"), _exp_table("cuda"), _exp_table("model")
 #: Zigzag decimal heads already proven canonical (R4.4) -> their value: guidance scales repeat.
 _DECIMALS: dict[int, float] = {}
-_MODEL_NAMES = NAMES["model"]
+_MODEL_NAMES = REFUSED_ESCAPES["model"]
 
 
 def _decimal_at(data: bytes, pos: int, end: int) -> tuple[float, int]:

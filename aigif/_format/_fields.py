@@ -42,7 +42,8 @@ DETERMINISM_FLAGS = ("deterministic_algorithms", "cudnn_deterministic", "cudnn_b
 # Coded values (R4.7) and hashes (R4.5), for both readers and the writer
 
 CODES = {name: reg.names for name, reg in R.items()}  # code -> name; an unknown code stays a number
-NAMES = {name: frozenset(reg.codes) for name, reg in R.items()}
+#: R4.7: escaped names a reader refuses (the registry's first edition; later names stay escapable).
+REFUSED_ESCAPES = {name: reg.refused_escapes for name, reg in R.items()}
 
 
 def coded(registry: str, code: int, name: str | None = None) -> str | int:
@@ -56,9 +57,10 @@ def hash_text(kind: int, digest: bytes) -> str | None:
 
 
 def read_escaped(r: Reader, registry: str) -> str:
-    """R4.7: the name after an escape code; a name the registry has a code for is not canonical."""
+    """R4.7: the name after an escape code; a name the registry had a code for from its first
+    edition is not canonical."""
     name = r.string(nonempty=True)
-    if name in NAMES[registry]:
+    if name in REFUSED_ESCAPES[registry]:
         raise Reject
     return name
 
@@ -129,8 +131,8 @@ def hash_value(text: str | None, where: str, allow_none: bool = False) -> dict:
 
 
 def EscapeName(registry: str):
-    """The name that follows an escape code: non-empty, and not a name the registry has a code for."""
-    names = NAMES[registry]
+    """The name that follows an escape code: non-empty, and not a first-edition name of the registry."""
+    names = REFUSED_ESCAPES[registry]
     return c.Struct(
         "name" / Utf8(nonempty=True),
         Require(lambda ctx: ctx.name not in names, "non-canonical",

@@ -32,6 +32,13 @@ class Registry:
     def codes(self) -> dict[str, int]:
         return {name: code for code, name in self.names.items()}
 
+    @cached_property
+    def refused_escapes(self) -> frozenset[str]:
+        """R4.7: the names of the registry's first edition, which no file may escape; a name added
+        later stays accepted when escaped, since a file written before it could only escape it."""
+        added = self.extra.get("added", {})
+        return frozenset(name for name in self.names.values() if name not in added)
+
     @property
     def escape(self) -> int | None:
         if not self.open or not self.extra.get("escape", True):

@@ -13,7 +13,7 @@
 //
 // What it adds to the generated parser is what Kaitai cannot express (docs/kaitai.md): the short-input
 // rule of the signature (R3.1), the CRC-32 (R3.3), trailing bytes (R3.4), decimal canonical forms
-// and big-integer limits (R4.4), map key order (R4.6), escaped names that have a code (R4.7), text
+// and big-integer limits (R4.4), map key order (R4.6), escaped first-edition names (R4.7), text
 // block decompression with its cap (R5.5; the zstd frame's structure, its size and window limits and
 // its dictionary ID are checked by the .ksy's `zstd_frame` first), the prompt dictionaries (R5.6),
 // exact fill of field values (R6.1), 64-bit seeds as BigInt (R5.4), and the mapping of Kaitai's
@@ -120,11 +120,12 @@ const Aigif = loadGenerated();
 const ERRORS = JSON.parse(fs.readFileSync(path.join(BUILD, "errors.json"), "utf8"));
 const REGISTRIES = JSON.parse(fs.readFileSync(path.join(ROOT, "aigif", "registries.json"), "utf8"));
 const NAMES = {};
-const CODED = {};
+const REFUSED_ESCAPES = {};  // R4.7: first-edition names; a name "added" later stays escapable
 for (const [key, table] of Object.entries(REGISTRIES)) {
   if (key.startsWith("_")) continue;
   NAMES[key] = new Map(Object.entries(table.entries).map(([code, name]) => [Number(code), name]));
-  CODED[key] = new Set(Object.values(table.entries));
+  const added = table.added || {};
+  REFUSED_ESCAPES[key] = new Set(Object.values(table.entries).filter((name) => !(name in added)));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -185,7 +186,7 @@ function checkDecimal(dec) {
 // Names, maps (R4.6, R4.7)
 
 function checkEscapedName(escaped) {
-  if (CODED[escaped.registry].has(escaped.name.value)) {
+  if (REFUSED_ESCAPES[escaped.registry].has(escaped.name.value)) {
     throw new Refusal("non-canonical", `escaped ${escaped.registry} name ${JSON.stringify(escaped.name.value)} has a code`);
   }
 }

@@ -14,7 +14,8 @@ of the spec.
 
 What it adds to the generated parser is what Kaitai cannot express (docs/kaitai.md): the short-input
 rule of the signature (R3.1), the CRC-32 (R3.3), trailing bytes (R3.4), decimal canonical forms
-(R4.4), map key order (R4.6), escaped names that have a code (R4.7), text block decompression with
+(R4.4), map key order (R4.6), escaped names of a registry's first edition (R4.7), text block
+decompression with
 its cap (R5.5; the zstd frame's structure, its size and window limits and its dictionary ID are
 checked by the .ksy's ``zstd_frame`` first), the prompt dictionaries (R5.6), exact fill of field
 values (R6.1), and the mapping of Kaitai's exceptions to the error codes of spec section 9. Checks
@@ -84,7 +85,9 @@ except Exception as _err:  # noqa: BLE001
     sys.exit(2)
 NAMES: dict[str, dict[int, str]] = {key: {int(code): name for code, name in table["entries"].items()}
                                     for key, table in _REG.items() if not key.startswith("_")}
-CODES: dict[str, set[str]] = {key: set(names.values()) for key, names in NAMES.items()}
+#: R4.7: names no file may escape, the registries' first editions (a name "added" later stays escapable).
+REFUSED_ESCAPES: dict[str, set[str]] = {key: set(NAMES[key].values()) - set(table.get("added", {}))
+                                        for key, table in _REG.items() if not key.startswith("_")}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,8 +146,8 @@ def check_decimal(dec) -> None:
 
 
 def check_escaped_name(escaped) -> None:
-    """Hook on ``escaped_name``: a name the registry has a code for must be written as that code."""
-    if escaped.name.value in CODES[escaped.registry]:
+    """Hook on ``escaped_name``: a first-edition name of the registry must be written as its code."""
+    if escaped.name.value in REFUSED_ESCAPES[escaped.registry]:
         raise Refusal("non-canonical", f"escaped {escaped.registry} name {escaped.name.value!r} has a code")
 
 

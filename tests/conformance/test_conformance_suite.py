@@ -104,11 +104,48 @@ def test_reference_reader_refuses_with_the_expected_code(case):
     assert read_code(data) == case["error"] == (SUITE / (case["name"] + ".error")).read_text("ascii").strip()
 
 
-@pytest.mark.parametrize("case", BY_KIND["y"], ids=lambda c: c["name"])
+@pytest.mark.parametrize("case", [c for c in BY_KIND["y"] if c.get("canonical", True)], ids=lambda c: c["name"])
 def test_reference_writer_reencodes_every_valid_file_byte_for_byte(case):
     """R10.1: the writer's encoding is the canonical one, so reading and writing gives the same bytes."""
     data = (SUITE / case["file"]).read_bytes()
     assert aigif.dumps(aigif.loads(data)) == data
+
+
+def test_a_name_escaped_before_its_code_existed_is_rewritten_as_the_code():
+    """R4.7, R13.2: such a file stays valid, and a writer writes the code (the same JSON, other bytes)."""
+    later = [case for case in BY_KIND["y"] if case.get("canonical") is False]
+    assert [case["name"] for case in later] == ["y_escape_device_unknown_added_later"]
+    data = (SUITE / later[0]["file"]).read_bytes()
+    rewritten = aigif.dumps(aigif.loads(data))
+    assert rewritten != data and len(rewritten) == len(data) - len(b"\x07unknown")
+    assert aigif.to_json(aigif.loads(rewritten)) == aigif.to_json(aigif.loads(data))
+    assert aigif.loads(rewritten).platform.device == "unknown"
+
+
+def test_every_rule_has_a_case_and_the_self_test_fails_without_one():
+    assert gen_conformance.rule_gaps(CASES) == []
+    for rule in ("decimal-nearest", "escape-has-code:cuda", "escape-added:device:unknown", "hash-kind-no-escape"):
+        without = [case for case in CASES if rule not in case.get("rules", ())]
+        assert any(problem.startswith(f"rule {rule} ") for problem in gen_conformance.rule_gaps(without)), rule
+
+
+def test_every_registry_with_an_escape_has_its_escape_rules():
+    registries = json.loads((ROOT / "aigif" / "registries.json").read_text("utf-8"))
+    escapable = {name for name, table in registries.items()
+                 if not name.startswith("_") and table["open"] and table.get("escape", True)}
+    assert escapable == set(gen_conformance.FIRST_EDITION_NAME)
+    for name in escapable:
+        assert {f"escape:{name}", f"escape-has-code:{name}"} <= gen_conformance.RULES.keys()
+
+
+def test_docs_counts_are_the_generated_ones():
+    text = (ROOT / "docs" / "conformance.md").read_text("utf-8")
+    files = len(list(SUITE.iterdir()))
+    assert f"{len(CASES)} cases ({len(BY_KIND['y'])} `y_`" not in text  # the old typed form is gone
+    assert f"{len(CASES)} cases: {len(BY_KIND['y'])} `y_`, {len(BY_KIND['n'])} `n_`, {len(BY_KIND['i'])} `i_`" in text
+    assert f"up to date: {len(CASES)} cases, {files} files" in text
+    readme = (SUITE / "README.md").read_text("utf-8")
+    assert f"**{len(CASES)} cases** in {files} files" in readme
 
 
 def test_n_cases_have_a_correct_checksum_unless_they_test_it():
@@ -136,6 +173,7 @@ def test_pixel_payload_images_decode_to_the_declared_pixels():
 
 
 def test_seed_cases_reach_2_64_minus_1_and_cross_2_53():
+    """R5.7: integers are kept exactly up to 2^64 - 1, so the suite's JSON writes them as exact integers."""
     seeds = {json.loads((SUITE / c["json"]).read_text())["data"]["seed"] for c in BY_KIND["y"]}
     assert {2**53 + 1, 2**63, 2**64 - 1} <= seeds
     assert re.search(r'"seed": 18446744073709551615\b', (SUITE / "y_seed_18446744073709551615.json").read_text())

@@ -9,7 +9,7 @@ import pytest
 
 import aigif
 from aigif._format._registry import ESCAPE_4BIT, ESCAPE_EXP, REGISTRIES
-from helpers import ROOT, string
+from helpers import ROOT, make_file, nibbles, string
 
 RAW_TEXT = (ROOT / "aigif" / "registries.json").read_text("utf-8")
 
@@ -192,3 +192,32 @@ def test_closed_registries_refuse_unknown_names(registry):
     with pytest.raises(aigif.UsageError) as info:
         aigif.dumps(obj)
     assert info.value.code == "invalid-value"
+
+
+def test_added_entries_are_dated_appended_and_stay_escapable():
+    """R4.7, R7.0, R13.2: an entry appended after a registry's first edition is dated under ``added``;
+    its name stays accepted when escaped, every other name is refused escaped."""
+    for name, table in TABLES.items():
+        added = table.get("added", {})
+        assert set(added) <= set(table["entries"].values()), name
+        assert all(len(date) == 10 and date[4] == date[7] == "-" for date in added.values()), name
+        if added:  # appended: the added codes come after every first-edition code
+            codes = {value: int(code) for code, value in table["entries"].items()}
+            assert min(codes[value] for value in added) > max(codes[v] for v in codes if v not in added)
+        assert REGISTRIES[name].refused_escapes == frozenset(table["entries"].values()) - set(added)
+    assert TABLES["device"]["added"] == {"unknown": "2026-11-22"}
+
+
+@pytest.mark.parametrize("device, accepted", [("unknown", True), ("cpu", False)])
+def test_an_escaped_device_name_is_refused_only_from_the_first_edition(device, accepted):
+    """R4.7 through both read paths: the fast path and the schema agree."""
+    from aigif._format._read import loads_schema
+
+    escaped = make_file(platform=nibbles(15, 0) + string(device) + b"\x00\x00")  # GPU, CUDA: none
+    for read in (aigif.loads, loads_schema):
+        if accepted:
+            assert read(bytes(escaped)).platform.device == "unknown"
+        else:
+            with pytest.raises(aigif.FormatError) as info:
+                read(bytes(escaped))
+            assert info.value.code == "non-canonical"

@@ -55,9 +55,13 @@ def render() -> str:
             line += " Private use: 224–253."
         if not table["open"]:
             line += " Every other code is reserved and refused (`unsupported-compressor`)."
+        if table.get("added"):
+            line += (" A date under *added*: the entry was appended after the registry's first edition, so"
+                     " its name stays accepted when escaped (R4.7).")
         out += [line, ""]
-        extra_cols = [c for c in ("hf", "length") if c in table]
-        header = ["code", "name"] + [{"hf": "Hugging Face repository", "length": "bytes"}[c] for c in extra_cols]
+        extra_cols = [c for c in ("hf", "length", "added") if c in table]
+        header = ["code", "name"] + [{"hf": "Hugging Face repository", "length": "bytes", "added": "added"}[c]
+                                     for c in extra_cols]
         if table.get("doc"):
             header.append("meaning")
         out.append("| " + " | ".join(header) + " |")
