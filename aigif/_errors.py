@@ -6,8 +6,8 @@ reworded, codes may not. The format's codes are listed in spec section 9 ("Readi
 
 from __future__ import annotations
 
-__all__ = ["AigifError", "FormatError", "UsageError", "FileError", "RecreateError", "SourceError",
-           "FORMAT_CODES", "RECREATE_CODES", "SOURCE_CODES"]
+__all__ = ["AigifError", "FormatError", "UsageError", "FileError", "RecreateError", "SourceError", "LibraryError",
+           "FORMAT_CODES", "RECREATE_CODES", "SOURCE_CODES", "LIBRARY_CODES"]
 
 
 class AigifError(Exception):
@@ -58,6 +58,22 @@ class SourceError(AigifError):
     """An image cannot be imported: not an image, no generation metadata, or metadata that is wrong."""
 
     __module__ = "aigif"
+
+
+class LibraryError(AigifError):
+    """The local model library (``aigif models``): a model file that cannot be indexed, or an index
+    that cannot be used."""
+
+    __module__ = "aigif"
+
+
+#: Codes of ``LibraryError`` (docs/models.md).
+LIBRARY_CODES = (
+    "unreadable",  # a model file or folder that cannot be read (permission, I/O error, vanished)
+    "symlink-loop",  # a link that leads back to itself or to a folder already being walked
+    "bad-safetensors",  # a .safetensors file whose header is truncated, too large or not a JSON object
+    "index-error",  # the index database cannot be opened or written, or was made by a newer aigif
+)
 
 
 #: Codes of ``SourceError`` (docs/import.md).

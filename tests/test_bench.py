@@ -324,3 +324,19 @@ def test_startup_benchmark_runs_and_reports_every_command(tmp_path):
     assert set(result["commands"]) == {"python -c pass", "aigif info --json FILE", "aigif info FILE (table)"}
     assert all(row["median_s"] > 0 for row in result["commands"].values())
     assert result["target_s"] == 0.1 and isinstance(result["pass"], bool)
+
+
+def test_scan_benchmark_runs_and_reports_both_sides(tmp_path):
+    """tools/bench/bench_scan.py: a tiny folder, one round, figures for the scan and sha256sum."""
+    import shutil
+
+    if shutil.which("sha256sum") is None:
+        pytest.skip("sha256sum is not installed")
+    import bench_scan
+
+    out = tmp_path / "scan.json"
+    assert bench_scan.main(["--files", "3", "--size-mb", "0.2", "--rounds", "1", "--json", str(out)]) == 0
+    result = json.loads(out.read_text("utf-8"))
+    assert result["files"] == 3 and result["bytes"] > 600_000
+    assert set(result["results"]) == {"aigif models scan (cold index)", "sha256sum", "aigif models scan (warm index)"}
+    assert all(row["median_s"] > 0 and row["mb_per_s"] > 0 for row in result["results"].values())

@@ -61,3 +61,11 @@ def test_the_detection_itself_works():
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == ["PIL"]
+
+
+def test_reading_and_the_cli_leave_the_model_library_unloaded():
+    """sqlite3 and platformdirs load only when an ``aigif models`` command runs."""
+    script = SCRIPT % (["sqlite3", "platformdirs", "aigif._library"],)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

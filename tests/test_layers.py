@@ -1,9 +1,9 @@
 """The package's layers: a module imports only from its own layer's package or from the layers below.
 
 Read from the source (every ``import``, also those inside functions), so a lazy import that climbs
-up is caught too. From the bottom: errors and version; files; the format core; pixel payloads; the
-three users of the core (import, recreation, the conformance runner), which never import each
-other; the public surface (``aigif``); the command line.
+up is caught too. From the bottom: errors and version; files; the format core; pixel payloads and the
+local model library; the three users of the core (import, recreation, the conformance runner),
+which never import each other; the public surface (``aigif``); the command line.
 """
 
 from __future__ import annotations
@@ -21,13 +21,13 @@ LAYERS = [
     (0, "aigif._errors"), (0, "aigif._version"),
     (1, "aigif._files"),
     (2, "aigif._format"),
-    (3, "aigif._pixels"),
+    (3, "aigif._pixels"), (3, "aigif._library"),
     (4, "aigif._import"), (4, "aigif._recreate"), (4, "aigif._conformance"),
     (5, "aigif"),
     (6, "aigif._cli"), (7, "aigif.__main__"),
 ]
 #: What each layer may import from outside the package (besides the standard library); None: anything.
-THIRD_PARTY = {0: set(), 1: set(), 2: {"construct", "zstandard"}, 3: {"PIL", "imagecodecs", "numpy"},
+THIRD_PARTY = {0: set(), 1: set(), 2: {"construct", "zstandard"}, 3: {"PIL", "imagecodecs", "numpy", "platformdirs"},
                4: None, 5: set(), 6: None, 7: set()}
 STDLIB = set(sys.stdlib_module_names)
 

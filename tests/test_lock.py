@@ -54,7 +54,7 @@ def test_the_lock_pins_torch_as_pyproject_does():
 
 
 def test_the_readme_commands_and_ci_install_from_the_lock():
-    from test_readme import quick_start_commands
+    from helpers import quick_start_commands
 
     for command in quick_start_commands():
         assert "pip install -q -c constraints.txt " in command, command

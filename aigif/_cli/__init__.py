@@ -19,7 +19,7 @@ from typing import Any
 __all__ = ["app", "main"]
 
 #: The modules that define commands: loading one loads ``_main``, which registers them all.
-_COMMANDS = {"_app", "_core", "_conformance", "_import", "_main", "_recreate"}
+_COMMANDS = {"_app", "_core", "_conformance", "_import", "_main", "_models", "_recreate"}
 
 
 def main(argv: list[str] | None = None) -> None:

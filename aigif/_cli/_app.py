@@ -1,7 +1,8 @@
 """The ``aigif`` typer apps, on which every command module registers its commands at import.
 
-``app`` is the ``aigif`` command, ``conformance_app`` its ``aigif conformance`` group. A module
-adds a command with ``@app.command()`` (or ``@conformance_app.command()``) at module level; the
+``app`` is the ``aigif`` command, ``conformance_app`` its ``aigif conformance`` group and
+``models_app`` its ``aigif models`` group. A module adds a command with ``@app.command()`` (or
+``@conformance_app.command()``, ``@models_app.command()``) at module level; the
 package's ``__init__`` imports the modules, so that the commands exist before ``main`` runs.
 Nothing heavy is imported here, nor at the top of any command module: torch, diffusers, Pillow
 and the conformance runner are imported inside the commands that need them.
@@ -79,6 +80,9 @@ def _settings(**options) -> dict:
 app = _Typer(**_settings(name="aigif", help="Store AI-generated images as their generation syntax (AIGIF v1)."))
 conformance_app = _Typer(**_settings(name="conformance", help="Test an AIGIF reader against the conformance suite."))
 app.add_typer(conformance_app, name="conformance")
+models_app = _Typer(**_settings(name="models", help="Index the model files on this machine and find those an "
+                                                    "AIGIF file names."))
+app.add_typer(models_app, name="models")
 
 
 def _version(value: bool) -> None:

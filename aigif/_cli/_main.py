@@ -2,7 +2,7 @@
 
 The commands are module-level functions registered with ``@app.command()`` on the apps of
 ``_app``: ``_core`` (info, build), ``_recreate`` (save, recreate, verify), ``_import`` (import),
-``_conformance`` (conformance run, conformance recreate). Importing this module imports none of
+``_conformance`` (conformance run, conformance recreate), ``_models`` (models scan, list, which). Importing this module imports none of
 torch, diffusers, Pillow or the conformance runner; the commands import them when they run.
 """
 
@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from .._errors import AigifError
-from . import _core, _recreate, _import, _conformance  # noqa: F401 - importing them registers their commands
+from . import _core, _recreate, _import, _conformance, _models  # noqa: F401 - importing them registers their commands
 from ._app import BadUsage, app, click_errors
 from ._text import error_line, internal_error_line, one_line, plain
 

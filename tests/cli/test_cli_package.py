@@ -20,7 +20,8 @@ from helpers import run
 
 PACKAGE = ROOT / "aigif" / "_cli"
 COMMANDS = [["info"], ["build"], ["save"], ["recreate"], ["verify"], ["import"], ["conformance"],
-            ["conformance", "run"], ["conformance", "recreate"]]
+            ["conformance", "run"], ["conformance", "recreate"], ["models"], ["models", "scan"], ["models", "list"],
+            ["models", "which"]]
 
 
 def test_the_cli_is_one_package_and_the_old_modules_are_gone():
@@ -43,11 +44,12 @@ def test_commands_are_registered_one_way_at_module_level():
                     call = decorator.func if isinstance(decorator, ast.Call) else decorator
                     if isinstance(call, ast.Attribute) and call.attr == "command":
                         assert node in tree.body, f"{path.name}: {node.name} is registered inside a function"
-                        assert isinstance(call.value, ast.Name) and call.value.id in ("app", "conformance_app")
+                        assert isinstance(call.value, ast.Name) and call.value.id in ("app", "conformance_app", "models_app")
                         found[(call.value.id, node.name)] = path.name
     assert sorted(found) == sorted([("app", "info"), ("app", "build"), ("app", "save"), ("app", "recreate"),
                                     ("app", "verify"), ("app", "import_"), ("conformance_app", "run"),
-                                    ("conformance_app", "recreate")])
+                                    ("conformance_app", "recreate"), ("models_app", "scan"), ("models_app", "list_"),
+                                    ("models_app", "which")])
 
 
 def test_the_entry_points_name_the_package():
