@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ._errors import AigifError, FileError, FormatError, RecreateError, SourceError, UsageError
 from ._format._json import from_json, to_json
-from ._format._model import (Adapter, AigifFile, Compression, Data, Extension, Faithfulness, Model, ModelRef,
-                             Payload, Platform, SchedulerOptions, Source, SourceText)
+from ._format._model import (Adapter, AigifFile, Compression, Data, Extension, Faithfulness, Image, Model, ModelRef,
+                             Pass, Payload, Platform, SchedulerOptions, Source, SourceText)
 from ._format._read import loads, read
 from ._format._write import dumps, write
 from ._version import SPEC_VERSION, __version__
@@ -148,7 +148,7 @@ __all__ = [
     "read", "write", "loads", "dumps", "to_json", "from_json", "save", "recreate", "verify", "import_image",
     "Saved", "Verification",
     "AigifFile", "Compression", "Platform", "Model", "SchedulerOptions", "ModelRef", "Adapter", "Data",
-    "Payload", "Source", "Faithfulness", "SourceText", "Extension",
+    "Payload", "Source", "Faithfulness", "SourceText", "Extension", "Pass", "Image",
     "AigifError", "FormatError", "UsageError", "FileError", "RecreateError", "SourceError",
     "__version__", "SPEC_VERSION",
 ]

@@ -65,12 +65,15 @@ seq:
       field(_index == 0 ? -1 : fields[_index - 1].tag.value,
       _index == 0 or fields[_index - 1].tags_ascending,
       _index == 0 ? -1 : fields[_index - 1].len_pixels,
-      _index > 0 and fields[_index - 1].has_model_payload)
+      _index > 0 and fields[_index - 1].has_model_payload,
+      _index > 0 and fields[_index - 1].has_strength,
+      _index > 0 and fields[_index - 1].has_init_image,
+      _index > 0 and fields[_index - 1].has_mask)
     repeat: expr
     repeat-expr: num_fields.value
     doc: |
-      R6.1-R6.3, R6.7. Each field gets what the checks after the list need to know about the
-      fields before it (Kaitai expressions have no fold over an array).
+      R6.1-R6.3, R6.7. Each field gets what the checks after the list (R6.2, R6.5, R6.6, R6.10)
+      need to know about the fields before it (Kaitai expressions have no fold over an array).
   - id: check_field_order
     size: 0
     valid:
@@ -110,6 +113,18 @@ seq:
       expr: compression.save_model or num_fields.value == 0 or not fields.last.has_model_payload
     doc: R6.5, field 21 requires save model.
     -aigif-error: non-canonical
+  - id: check_init_image_has_strength
+    size: 0
+    valid:
+      expr: num_fields.value == 0 or not fields.last.has_init_image or fields.last.has_strength
+    doc: R6.10, the init image (field 29) requires the strength (field 15).
+    -aigif-error: missing-field
+  - id: check_mask_has_init_image
+    size: 0
+    valid:
+      expr: num_fields.value == 0 or not fields.last.has_mask or fields.last.has_init_image
+    doc: R6.10, the mask (field 31) requires the init image (field 29).
+    -aigif-error: missing-field
   - id: crc32
     type: u4
     doc: |
@@ -299,16 +314,28 @@ types:
         doc: R4.6/R6.4, an empty map is written by leaving its field out.
         -aigif-error: non-canonical
       - id: entries
-        type: map_entry
+        type: map_entry(_index == 0 or entries[_index - 1].values_not_empty)
         repeat: expr
         repeat-expr: num_entries.value
+    instances:
+      values_not_empty:
+        value: num_entries.value == 0 or entries.last.values_not_empty
+        doc: Whether no value of the map is empty (for R6.11's triggers, checked after the map).
   map_entry:
-    doc: R4.6, one key (a name) and its value (a string).
+    doc: |
+      R4.6, one key (a name) and its value (a string). `prev_values_not_empty` says whether the
+      values of the entries before it are all non-empty (Kaitai expressions have no fold).
+    params:
+      - id: prev_values_not_empty
+        type: bool
     seq:
       - id: key
         type: string(true)
       - id: value
         type: string(false)
+    instances:
+      values_not_empty:
+        value: prev_values_not_empty and value.len_value.value > 0
   escaped_name:
     doc: |
       R4.7: the name that follows an escape code (15 for a 4-bit code, 254 for an exp code) of
@@ -750,6 +777,12 @@ types:
         type: s8
       - id: prev_has_model_payload
         type: bool
+      - id: prev_has_strength
+        type: bool
+      - id: prev_has_init_image
+        type: bool
+      - id: prev_has_mask
+        type: bool
     seq:
       - id: tag
         type: exp_code
@@ -765,8 +798,8 @@ types:
       - id: check_critical_known
         size: 0
         valid:
-          expr: tag.value % 2 == 0 or tag.value <= 21
-        doc: R6.3, every odd tag up to 21 is a known field (6.7).
+          expr: tag.value % 2 == 0 or tag.value <= 21 or (tag.value >= 25 and tag.value <= 31)
+        doc: R6.3, every odd tag up to 21 and from 25 to 31 is a known field (6.7).
         -aigif-error: unknown-critical-field
     instances:
       tag_id:
@@ -781,6 +814,15 @@ types:
       has_model_payload:
         value: tag.value == 21 or prev_has_model_payload
         doc: Whether the model payload field (21) is among the fields up to this one.
+      has_strength:
+        value: tag.value == 15 or prev_has_strength
+        doc: Whether the strength field (15) is among the fields up to this one.
+      has_init_image:
+        value: tag.value == 29 or prev_has_init_image
+        doc: Whether the init image field (29) is among the fields up to this one.
+      has_mask:
+        value: tag.value == 31 or prev_has_mask
+        doc: Whether the mask field (31) is among the fields up to this one.
   field_value:
     doc: R6.7, a field's value, by tag; an unknown tag's value is raw bytes (R6.3).
     params:
@@ -819,7 +861,11 @@ types:
             'field_tag::source_tool': string(true)
             'field_tag::source_version': string(true)
             'field_tag::faithfulness': faithfulness_field
+            'field_tag::passes': pass_list
             'field_tag::source_metadata': source_metadata
+            'field_tag::embedding_triggers': embedding_triggers
+            'field_tag::init_image': image(3)
+            'field_tag::mask': image(1)
             'field_tag::cpu_vendor': string(true)
             'field_tag::cpu_model': string(true)
             'field_tag::determinism_profile': determinism_profile_field
@@ -965,6 +1011,197 @@ types:
       level_id:
         value: level.value
         enum: faithfulness
+  pass_list:
+    doc: |
+      R6.9, field 25: a uvarint count of 1 to 8 (0 is absence, R6.4: `non-canonical`), then the
+      passes after the first, in order.
+    seq:
+      - id: num_passes
+        type: uvarint
+        valid:
+          expr: _.value <= 8
+        doc: R6.9, at most 8 passes after the first.
+        -aigif-error: limit-exceeded
+      - id: check_not_empty
+        size: 0
+        valid:
+          expr: num_passes.value >= 1
+        doc: R6.4, no pass after the first is written by leaving the field out.
+        -aigif-error: non-canonical
+      - id: passes
+        type: pass_entry
+        repeat: expr
+        repeat-expr: num_passes.value
+  pass_entry:
+    doc: |
+      R6.9, one pass: a kind (exp code of 7.16, open, escape 254 + name), a strength (decimal
+      0..1), a uvarint `parts` of 0 to 127 whose bit i says that optional part i follows, then
+      the present parts in bit order: width and height (bit 0), upscaler and its hash (bit 1),
+      model and its hash (bit 2), scheduler (bit 3), steps (bit 4), guidance scale (bit 5),
+      prompt and negative prompt (bit 6).
+    seq:
+      - id: kind
+        type: exp_code
+      - id: kind_name
+        type: escaped_name("pass_kind")
+        if: kind.value == 254
+      - id: strength
+        type: decimal(decimal_range::zero_to_one)
+      - id: parts
+        type: uvarint
+        valid:
+          expr: _.value <= 127
+        doc: R6.9, bits 0 to 6; a set bit 7 or above is above the largest value (R6.7).
+        -aigif-error: limit-exceeded
+      - id: width
+        type: dimension
+        if: (parts.value & 1) != 0
+      - id: height
+        type: dimension
+        if: (parts.value & 1) != 0
+      - id: upscaler
+        type: coded_ref("upscaler")
+        if: (parts.value & 2) != 0
+        doc: Registry 7.17; the hash is an upscaling model's (kind 0 when none is known).
+      - id: model
+        type: coded_ref("model")
+        if: (parts.value & 4) != 0
+        doc: Registry 7.8 (R5.3's model ID); the hash is the model's (kind 0 when none is known).
+      - id: scheduler
+        type: pass_scheduler
+        if: (parts.value & 8) != 0
+      - id: steps
+        type: uvarint
+        if: (parts.value & 16) != 0
+        valid:
+          expr: _.value <= 10000
+        doc: R6.9 with R5.4's limits, 1 to 10,000.
+        -aigif-error: limit-exceeded
+      - id: check_steps_min
+        size: 0
+        if: (parts.value & 16) != 0
+        valid:
+          expr: steps.value >= 1
+        doc: R6.9 with R5.4's limits, at least one step.
+        -aigif-error: invalid-value
+      - id: guidance_scale
+        type: decimal(decimal_range::any)
+        if: (parts.value & 32) != 0
+      - id: prompt
+        type: string(false)
+        if: (parts.value & 64) != 0
+      - id: negative_prompt
+        type: string(false)
+        if: (parts.value & 64) != 0
+    instances:
+      kind_id:
+        value: kind.value
+        enum: pass_kind
+  pass_scheduler:
+    doc: |
+      R6.9 bit 3: a scheduler (7.10) as a uvarint 0 to 15 (above 15: `limit-exceeded`); 15 is the
+      escape of the 4-bit registry, and the scheduler's name follows (R4.7).
+    seq:
+      - id: code
+        type: uvarint
+        valid:
+          expr: _.value <= 15
+        doc: R6.9, a 4-bit registry code as a uvarint, at most 15.
+        -aigif-error: limit-exceeded
+      - id: name
+        type: escaped_name("scheduler")
+        if: code.value == 15
+    instances:
+      scheduler_id:
+        value: code.value
+        enum: scheduler
+  coded_ref:
+    doc: |
+      R6.9 bits 1 and 2: an exp code of the open registry `registry` (escape 254 + name, R4.7),
+      then a hash (R4.5; kind 0 when none is known).
+    params:
+      - id: registry
+        type: str
+    seq:
+      - id: code
+        type: exp_code
+      - id: name
+        type: escaped_name(registry)
+        if: code.value == 254
+      - id: hash
+        type: hash(false)
+  dimension:
+    doc: R6.9, R6.10, a width or height with R5.4's limits and codes (1 to 16,384).
+    seq:
+      - id: pixels
+        type: uvarint
+        valid:
+          expr: _.value <= 16384
+        doc: R5.4, at most 16,384.
+        -aigif-error: limit-exceeded
+      - id: check_min
+        size: 0
+        valid:
+          expr: pixels.value >= 1
+        doc: R5.4, at least 1.
+        -aigif-error: invalid-value
+    instances:
+      value:
+        value: pixels.value
+  embedding_triggers:
+    doc: |
+      R6.11, field 27: a map (R4.6) of embedding adapter name -> trigger text; a trigger is not
+      empty (`invalid-value`), checked after the map's own rules (its key order included, which
+      the reader checks when the map has been read).
+    seq:
+      - id: triggers
+        type: map
+      - id: check_triggers_not_empty
+        size: 0
+        valid:
+          expr: triggers.values_not_empty
+        doc: R6.11, a trigger is not empty.
+        -aigif-error: invalid-value
+  image:
+    doc: |
+      R6.10, fields 29 and 31: an exp code compressor of the pixel-compressor registry (7.1,
+      closed), a width and a height (1 to 16,384 each), then the image encoded by that
+      compressor, to the end of the field. With compressor none the image is raw 8-bit samples:
+      width x height x `channels` bytes (3 for the init image, 1 for the mask). A reader that
+      does not decode images (this one) accepts a compressed image it could not decode (R6.10
+      MAY, as R6.6).
+    params:
+      - id: channels
+        type: u1
+    seq:
+      - id: compressor
+        type: exp_code
+      - id: check_compressor_known
+        size: 0
+        valid:
+          expr: compressor.value <= pixel_compressor::webp.to_i
+        doc: |
+          R6.10, a code of the pixel-compressor registry (7.1, closed; codes 0 to 3, the last
+          being webp).
+        -aigif-error: unsupported-compressor
+      - id: width
+        type: dimension
+      - id: height
+        type: dimension
+      - id: data
+        size-eos: true
+      - id: check_raw_size
+        size: 0
+        valid:
+          expr: >-
+            compressor.value != pixel_compressor::none.to_i
+            or data.size == width.value * height.value * channels
+        doc: R6.10, a raw image is exactly width x height x channels bytes.
+        -aigif-error: invalid-value
+    instances:
+      compressor_id:
+        value: compressor.value
+        enum: pixel_compressor
   source_metadata:
     doc: |
       R6.8, field 26: an exp code compressor of the text-compressor registry (7.2, closed), a
@@ -1096,7 +1333,11 @@ enums:
     21: model_payload
     22: source_version
     24: faithfulness
+    25: passes
     26: source_metadata
+    27: embedding_triggers
+    29: init_image
+    31: mask
     32: cpu_vendor
     34: cpu_model
     36: determinism_profile
@@ -1514,4 +1755,27 @@ enums:
     1:
       id: cpu_portable_1
       -orig-id: "cpu-portable-1"
+  pass_kind:  # exp code, open
+    0: hires
+    1: refiner
+  upscaler:  # exp code, open
+    0: latent
+    1:
+      id: latent_antialiased
+      -orig-id: "latent-antialiased"
+    2:
+      id: latent_bicubic
+      -orig-id: "latent-bicubic"
+    3:
+      id: latent_bicubic_antialiased
+      -orig-id: "latent-bicubic-antialiased"
+    4:
+      id: latent_nearest
+      -orig-id: "latent-nearest"
+    5:
+      id: latent_nearest_exact
+      -orig-id: "latent-nearest-exact"
+    6: none
+    7: lanczos
+    8: nearest
   # END GENERATED registries

@@ -83,7 +83,34 @@ models = st.builds(
     id=coded("model"), dtype=coded("dtype"), scheduler=coded("scheduler"),
     scheduler_options=scheduler_options, scheduler_config=string_maps, vae=maybe(model_refs),
     adapters=st.lists(adapters, max_size=3).map(tuple), clip_skip=st.integers(0, 64), hash=maybe(hashes()),
+    embedding_triggers=st.dictionaries(names, names, max_size=2),
 )
+
+
+@st.composite
+def passes(draw) -> aigif.Pass:
+    """R6.9: a pass with any subset of its optional parts (pairs given together)."""
+    size, prompts = draw(st.booleans()), draw(st.booleans())
+    upscaler, pass_model = draw(maybe(coded("upscaler"))), draw(maybe(coded("model")))
+    return aigif.Pass(
+        kind=draw(coded("pass_kind")), strength=draw(st.floats(0.0, 1.0)),
+        width=draw(st.integers(1, 16384)) if size else None, height=draw(st.integers(1, 16384)) if size else None,
+        upscaler=upscaler, upscaler_hash=None if upscaler is None else draw(maybe(hashes())),
+        model=pass_model, model_hash=None if pass_model is None else draw(maybe(hashes())),
+        scheduler=draw(maybe(coded("scheduler"))), steps=draw(maybe(st.integers(1, 10000))),
+        guidance_scale=draw(maybe(decimals)),
+        prompt=draw(texts) if prompts else None, negative_prompt=draw(texts) if prompts else None,
+    )
+
+
+@st.composite
+def images(draw, channels: int) -> aigif.Image:
+    """R6.10: raw samples of the exact size, or opaque encoded bytes."""
+    compressor = draw(st.sampled_from(["none", "png", "jpegxl", "webp"]))
+    width, height = draw(st.integers(1, 4)), draw(st.integers(1, 4))
+    size = channels * width * height
+    data = draw(st.binary(min_size=size, max_size=size) if compressor == "none" else st.binary(max_size=24))
+    return aigif.Image(compressor=compressor, width=width, height=height, data=data)
 
 EXTENSION_TAGS = [t for t in range(0, 2040, 2) if t not in FIELDS]
 extensions = st.lists(st.builds(aigif.Extension, tag=st.sampled_from(EXTENSION_TAGS), data=st.binary(max_size=16)),
@@ -115,15 +142,18 @@ def files(draw) -> aigif.AigifFile:
         prompt=draw(texts), negative_prompt=draw(texts), height=height, width=width,
         seed=draw(st.integers(0, 2**64 - 1)), steps=draw(st.integers(1, 10000)), guidance_scale=draw(decimals),
         rng=draw(coded("rng")), eta=draw(decimals), strength=draw(maybe(st.floats(0.0, 1.0))),
-        guidance_rescale=draw(decimals),
+        guidance_rescale=draw(decimals), passes=tuple(draw(st.lists(passes(), max_size=2))),
     )
+    init_image = None if data.strength is None else draw(maybe(images(3)))  # R6.10: needs the strength
+    mask = None if init_image is None else draw(maybe(images(1)))  # and the mask needs the init image
     return aigif.AigifFile(
         compression=aigif.Compression(pixel_compressor=pixel_mode or "none", text_compressor=draw(compressions_text),
                                       model_compressor=model_mode or "none"),
         platform=draw(platforms),
         model=draw(models),
         data=data,
-        payload=aigif.Payload(pixels=pixels, pixel_digest=draw(maybe(hashes())), model=model_payload),
+        payload=aigif.Payload(pixels=pixels, pixel_digest=draw(maybe(hashes())), model=model_payload,
+                              init_image=init_image, mask=mask),
         source=draw(sources),
         extensions=draw(extensions),
     )

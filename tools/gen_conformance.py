@@ -52,6 +52,7 @@ SCHEDULER_OPTIONS, TORCH, SCHEDULER_CONFIG, DIFFUSERS, VAE, CPU_CAPABILITY, ADAP
 SOURCE_TOOL, PIXELS, PIXEL_DIGEST, MODEL_PAYLOAD, SOURCE_VERSION, FAITHFULNESS, SOURCE_METADATA = \
     18, 19, 20, 21, 22, 24, 26
 CPU_VENDOR, CPU_MODEL, DETERMINISM_PROFILE = 32, 34, 36
+PASSES, EMBEDDING_TRIGGERS, INIT_IMAGE, MASK = 25, 27, 29, 31
 
 #: Clauses with a MUST that no bitstream can test, and where they are tested instead.
 NOT_BY_BITSTREAM = {
@@ -160,6 +161,23 @@ f = make_file  # a file from its parts; the defaults are a minimal valid file
 
 def fields_file(*fields: bytes, **parts) -> bytes:
     return make_file(fields=list(fields), **parts)
+
+
+def pass_value(kind: bytes = b"\x00", strength: bytes | None = None, *, size: bytes | None = None,
+               upscaler: bytes | None = None, model: bytes | None = None, scheduler: bytes | None = None,
+               steps: bytes | None = None, guidance: bytes | None = None, prompts: bytes | None = None,
+               parts: int | None = None) -> bytes:
+    """R6.9: one pass (default: hires, strength 0.5 = 5 x 10^-1), its parts in bit order."""
+    optional = (size, upscaler, model, scheduler, steps, guidance, prompts)
+    if parts is None:
+        parts = sum(1 << bit for bit, part in enumerate(optional) if part is not None)
+    strength = decimal_of(0.5) if strength is None else strength
+    return kind + strength + uv(parts) + b"".join(part for part in optional if part is not None)
+
+
+def image_value(compressor: int, width: int, height: int, data: bytes) -> bytes:
+    """R6.10: an init image or mask."""
+    return exp(compressor) + uv(width) + uv(height) + data
 
 
 def platform(device: int = 0, arch: int = 0, gpu: bytes = b"\x00", cuda: bytes = b"\x00",
@@ -569,6 +587,15 @@ for code, name in REG["adapter_kind"].items():
     y(f"registry_adapter_kind_{code}", "R7.0 R4.7", f"adapter kind {code}: {name}",
       fields_file(field(ADAPTERS, uv(1) + adapter)), expect={"model.adapters": [expect]})
 
+for code, name in REG["pass_kind"].items():
+    y(f"registry_pass_kind_{code}", "R7.0 R4.7 R6.9", f"pass kind {code}: {name}",
+      fields_file(field(PASSES, uv(1) + pass_value(kind=exp(code)))),
+      expect={"data.passes": [{"kind": name, "strength": 0.5}]})
+for code, name in REG["upscaler"].items():
+    y(f"registry_upscaler_{code}", "R7.0 R4.7 R6.9", f"upscaler code {code}: {name}",
+      fields_file(field(PASSES, uv(1) + pass_value(upscaler=exp(code) + hash_value(0, b"")))),
+      expect={"data.passes": [{"kind": "hires", "strength": 0.5, "upscaler": name}]})
+
 # Unknown codes of open registries are kept and shown by number (R4.7); escapes carry names.
 y("unknown_device_14", "R4.7", "device code 14 (unassigned): shown as 14", f(platform=platform(device=14)),
   expect={"platform.device": 14})
@@ -663,6 +690,10 @@ def escaped(registry: str, name: str) -> tuple[bytes, str, object]:
                                  {"level": name, "reasons": []}),
         "determinism_profile": lambda: (fields_file(field(DETERMINISM_PROFILE, escape)),
                                         "platform.determinism_profile", name),
+        "pass_kind": lambda: (fields_file(field(PASSES, uv(1) + pass_value(kind=escape))), "data.passes",
+                              [{"kind": name, "strength": 0.5}]),
+        "upscaler": lambda: (fields_file(field(PASSES, uv(1) + pass_value(upscaler=escape + hash_value(0, b"")))),
+                             "data.passes", [{"kind": "hires", "strength": 0.5, "upscaler": name}]),
     }[registry]()
 
 
@@ -670,7 +701,8 @@ def escaped(registry: str, name: str) -> tuple[bytes, str, object]:
 # escaped (R4.7, R13.2: appending a code never makes a file invalid).
 FIRST_EDITION_NAME = {"device": "cpu", "arch": "x86_64", "gpu": "NVIDIA GeForce GTX 1080 Ti", "cuda": "cu121",
                       "model": "aigif-tiny-sd", "dtype": "float16", "scheduler": "ddim", "rng": "cuda",
-                      "adapter_kind": "lora", "faithfulness": "approximate", "determinism_profile": "native"}
+                      "adapter_kind": "lora", "faithfulness": "approximate", "determinism_profile": "native",
+                      "pass_kind": "hires", "upscaler": "latent"}
 for registry, name in FIRST_EDITION_NAME.items():
     code = next(number for number, value in REG[registry].items() if value == name)
     n(f"escape_{registry}_name_has_code", "non-canonical", "R4.7 R7.0",
@@ -1048,6 +1080,125 @@ n("source_metadata_bad_utf8", "bad-utf8", "R6.8 R4.3", "an entry text with a lon
   fields_file(source_field(source_content([("png:tEXt", "parameters", b"a\xed\xa0\x80")]), 0)))
 
 # ---------------------------------------------------------------------------------------------
+# 13b. Passes (R6.9), embedding triggers (R6.11), init image and mask (R6.10)
+
+SDXL_REFINER = next(code for code, name in REG["model"].items() if name == "stable-diffusion-xl-refiner-1.0")
+HIRES = {"kind": "hires", "strength": 0.5}
+y("passes_hires_latent", "R6.9", "a hires pass: strength 0.5, to 1024 x 1024, latent upscaler",
+  fields_file(field(PASSES, uv(1) + pass_value(size=uv(1024) + uv(1024), upscaler=exp(0) + hash_value(0, b"")))),
+  expect={"data.passes": [{**HIRES, "width": 1024, "height": 1024, "upscaler": "latent"}]})
+y("passes_hires_upscaling_model", "R6.9 R4.7 R4.5", "a hires pass whose upscaler is a model file, with its SHA-256",
+  fields_file(field(PASSES, uv(1) + pass_value(size=uv(1536) + uv(1536), upscaler=b"\xfe" + string("4x-UltraSharp")
+                                               + hash_value(1, bytes(range(32)))))),
+  expect={"data.passes": [{**HIRES, "width": 1536, "height": 1536, "upscaler": "4x-UltraSharp",
+                           "upscaler_hash": "sha256:" + bytes(range(32)).hex()}]})
+y("passes_refiner", "R6.9", "an SDXL refiner taking over at 0.8, its model by code with an AutoV2 hash",
+  fields_file(field(PASSES, uv(1) + pass_value(kind=exp(1), strength=decimal_of(0.8),
+                                               model=exp(SDXL_REFINER) + hash_value(2, b"\x01\x02\x03\x04\x05")))),
+  expect={"data.passes": [{"kind": "refiner", "strength": 0.8, "model": "stable-diffusion-xl-refiner-1.0",
+                           "model_hash": "autov2:0102030405"}]})
+y("passes_every_part", "R6.9", "a pass with all seven parts, in bit order (an escaped scheduler, prompts)",
+  fields_file(field(PASSES, uv(1) + pass_value(
+      size=uv(768) + uv(1152), upscaler=exp(5) + hash_value(0, b""), model=b"\xfe" + string("my-model") + hash_value(0, b""),
+      scheduler=uv(15) + string("flow_euler"), steps=uv(12), guidance=decimal_of(4.5),
+      prompts=string("a red fox, detailed fur") + string("blurry")))),
+  expect={"data.passes": [{**HIRES, "width": 768, "height": 1152, "upscaler": "latent-nearest-exact",
+                           "model": "my-model", "scheduler": "flow_euler", "steps": 12, "guidance_scale": 4.5,
+                           "prompt": "a red fox, detailed fur", "negative_prompt": "blurry"}]})
+y("passes_no_parts", "R6.9", "a pass with no optional part: everything as the first pass, upscaler latent",
+  fields_file(field(PASSES, uv(1) + pass_value())), expect={"data.passes": [HIRES]})
+y("passes_scheduler_14", "R6.9", "a pass's scheduler by code (14, tcd)",
+  fields_file(field(PASSES, uv(1) + pass_value(scheduler=uv(14)))),
+  expect={"data.passes": [{**HIRES, "scheduler": "tcd"}]})
+y("passes_8", "R6.9 R8.1", "eight passes after the first, the most: a hires pass, then seven refiner passes",
+  fields_file(field(PASSES, uv(8) + pass_value() + pass_value(kind=exp(1)) * 7)),
+  expect={"data.passes": [HIRES] + [{"kind": "refiner", "strength": 0.5}] * 7})
+y("passes_unknown_kind_100", "R6.9 R4.7", "pass kind 100 (unassigned): shown by number",
+  fields_file(field(PASSES, uv(1) + pass_value(kind=exp(100)))),
+  expect={"data.passes": [{"kind": 100, "strength": 0.5}]})
+y("escape_pass_kind", "R6.9 R4.7", "a pass kind without a code",
+  fields_file(field(PASSES, uv(1) + pass_value(kind=b"\xfe" + string("face-detailer")))),
+  expect={"data.passes": [{"kind": "face-detailer", "strength": 0.5}]}, rules=["escape:pass_kind"])
+y("escape_upscaler", "R6.9 R4.7", "an upscaler without a code (an upscaling model, no hash known)",
+  fields_file(field(PASSES, uv(1) + pass_value(upscaler=b"\xfe" + string("R-ESRGAN 4x+") + hash_value(0, b"")))),
+  expect={"data.passes": [{**HIRES, "upscaler": "R-ESRGAN 4x+"}]}, rules=["escape:upscaler"])
+y("passes_strength_0_and_1", "R6.9", "strengths at both ends of 0-1",
+  fields_file(field(PASSES, uv(2) + pass_value(strength=decimal_of(0.0)) + pass_value(strength=decimal_of(1.0)))),
+  expect={"data.passes": [{"kind": "hires", "strength": 0.0}, {"kind": "hires", "strength": 1.0}]})
+n("passes_count_0", "non-canonical", "R6.9 R6.4", "field 25 holding 0 passes", fields_file(field(PASSES, uv(0))))
+n("passes_count_9", "limit-exceeded", "R6.9 R8.1", "nine passes", fields_file(field(PASSES, uv(9) + pass_value() * 9)))
+n("pass_strength_1_5", "invalid-value", "R6.9", "a pass strength of 1.5",
+  fields_file(field(PASSES, uv(1) + pass_value(strength=decimal_of(1.5)))))
+n("pass_strength_non_canonical", "non-canonical", "R6.9 R4.4", "a pass strength 0.5 written as binary64",
+  fields_file(field(PASSES, uv(1) + pass_value(strength=binary64(0.5)))))
+n("pass_parts_128", "limit-exceeded", "R6.9", "pass parts with the undefined bit 7 set",
+  fields_file(field(PASSES, uv(1) + pass_value(parts=128))))
+n("pass_width_0", "invalid-value", "R6.9 R5.4", "a pass width of 0",
+  fields_file(field(PASSES, uv(1) + pass_value(size=uv(0) + uv(512)))))
+n("pass_height_16385", "limit-exceeded", "R6.9 R5.4", "a pass height of 16,385",
+  fields_file(field(PASSES, uv(1) + pass_value(size=uv(512) + uv(16_385)))))
+n("pass_steps_0", "invalid-value", "R6.9 R5.4", "a pass of 0 steps",
+  fields_file(field(PASSES, uv(1) + pass_value(steps=uv(0)))))
+n("pass_steps_10001", "limit-exceeded", "R6.9 R5.4", "a pass of 10,001 steps",
+  fields_file(field(PASSES, uv(1) + pass_value(steps=uv(10_001)))))
+n("pass_scheduler_16", "limit-exceeded", "R6.9", "a pass scheduler code of 16 (above the 4-bit registry)",
+  fields_file(field(PASSES, uv(1) + pass_value(scheduler=uv(16)))))
+n("pass_upscaler_hash_wrong_length", "invalid-value", "R6.9 R4.5", "an upscaler SHA-256 of 31 bytes",
+  fields_file(field(PASSES, uv(1) + pass_value(upscaler=exp(0) + hash_value(1, bytes(31))))))
+n("pass_part_missing", "malformed-field", "R6.9 R6.1", "parts announce the steps, the field ends before them",
+  fields_file(field(PASSES, uv(1) + pass_value(parts=16))))
+n("pass_bytes_over", "malformed-field", "R6.9 R6.1", "a byte after the last pass",
+  fields_file(field(PASSES, uv(1) + pass_value() + b"\x00")))
+n("pass_prompt_bad_utf8", "bad-utf8", "R6.9 R4.3", "a pass prompt that is not UTF-8",
+  fields_file(field(PASSES, uv(1) + pass_value(prompts=uv(2) + b"\xc3\x28" + string("")))))
+
+y("embedding_triggers", "R6.11 R4.6", "an embedding triggered by a token other than its name",
+  fields_file(field(ADAPTERS, uv(1) + exp(2) + model_ref("cat-toy.safetensors") + decimal_of(1.0)),
+              field(EMBEDDING_TRIGGERS, map_value([("cat-toy.safetensors", "<cat-toy>")]))),
+  expect={"model.embedding_triggers": {"cat-toy.safetensors": "<cat-toy>"},
+          "model.adapters": [{"name": "cat-toy.safetensors", "kind": "embedding"}]})
+y("embedding_triggers_without_adapter", "R6.11", "a trigger whose key names no adapter: the recreator's concern",
+  fields_file(field(EMBEDDING_TRIGGERS, map_value([("EasyNegative.safetensors", "easyneg")]))),
+  expect={"model.embedding_triggers": {"EasyNegative.safetensors": "easyneg"}})
+n("embedding_trigger_empty", "invalid-value", "R6.11", "an empty trigger",
+  fields_file(field(EMBEDDING_TRIGGERS, map_value([("a.safetensors", "")]))))
+n("embedding_triggers_unordered", "non-canonical", "R6.11 R4.6", "trigger keys b, a",
+  fields_file(field(EMBEDDING_TRIGGERS, map_value([("b", "x"), ("a", "y")]))))
+n("embedding_triggers_0", "non-canonical", "R6.11 R6.4", "field 27 holding 0 entries",
+  fields_file(field(EMBEDDING_TRIGGERS, uv(0))))
+
+STRENGTH_HALF = field(STRENGTH, decimal_of(0.5))
+y("init_image_raw", "R6.10", "an img2img input: raw 2 x 2 RGB, with strength 0.5",
+  fields_file(STRENGTH_HALF, field(INIT_IMAGE, image_value(0, 2, 2, PIXELS_2x2))),
+  expect={"payload.init_image": {"compressor": "none", "width": 2, "height": 2,
+                                 "data": base64.b64encode(PIXELS_2x2).decode()}, "data.strength": 0.5})
+y("init_image_png_other_size", "R6.10", "a PNG init image whose size (2 x 2) differs from the generation's",
+  fields_file(STRENGTH_HALF, field(INIT_IMAGE, image_value(1, 2, 2, PNG_2x2))),
+  expect={"payload.init_image": {"compressor": "png", "width": 2, "height": 2,
+                                 "data": base64.b64encode(PNG_2x2).decode()}})
+y("mask_raw", "R6.10", "an inpainting mask: one 8-bit channel, 2 x 2, with its init image",
+  fields_file(STRENGTH_HALF, field(INIT_IMAGE, image_value(0, 2, 2, PIXELS_2x2)),
+              field(MASK, image_value(0, 2, 2, b"\x00\xff\xff\x00"))),
+  expect={"payload.mask": {"compressor": "none", "width": 2, "height": 2, "data": "AP//AA=="}})
+n("init_image_without_strength", "missing-field", "R6.10", "an init image and no strength (field 15)",
+  fields_file(field(INIT_IMAGE, image_value(0, 2, 2, PIXELS_2x2))))
+n("mask_without_init_image", "missing-field", "R6.10", "a mask and no init image",
+  fields_file(STRENGTH_HALF, field(MASK, image_value(0, 2, 2, b"\x00\xff\xff\x00"))))
+n("init_image_raw_short", "invalid-value", "R6.10", "a raw 2 x 2 init image of 11 bytes",
+  fields_file(STRENGTH_HALF, field(INIT_IMAGE, image_value(0, 2, 2, PIXELS_2x2[:-1]))))
+n("mask_raw_rgb", "invalid-value", "R6.10", "a raw 2 x 2 mask of 12 bytes (RGB; a mask has one channel)",
+  fields_file(STRENGTH_HALF, field(INIT_IMAGE, image_value(0, 2, 2, PIXELS_2x2)),
+              field(MASK, image_value(0, 2, 2, PIXELS_2x2))))
+n("init_image_compressor_4", "unsupported-compressor", "R6.10", "an init image of pixel compressor 4 (unassigned)",
+  fields_file(STRENGTH_HALF, field(INIT_IMAGE, image_value(4, 2, 2, PIXELS_2x2))))
+n("init_image_width_0", "invalid-value", "R6.10 R5.4", "an init image 0 pixels wide",
+  fields_file(STRENGTH_HALF, field(INIT_IMAGE, image_value(1, 0, 2, PNG_2x2))))
+n("init_image_height_16385", "limit-exceeded", "R6.10 R5.4", "an init image 16,385 pixels high",
+  fields_file(STRENGTH_HALF, field(INIT_IMAGE, image_value(1, 2, 16_385, PNG_2x2))))
+n("init_image_cut", "malformed-field", "R6.10 R6.1", "an init image field that ends inside its height",
+  fields_file(STRENGTH_HALF, field(INIT_IMAGE, exp(1) + uv(2) + b"\x80")))
+
+# ---------------------------------------------------------------------------------------------
 # 14. Implementation-defined (i_): a reader may accept or reject, as stated
 
 i("reserved_bits_and_unknown_compressor", "R9.1 R9.2", "two defects in the same two bytes: reserved bits and "
@@ -1064,6 +1215,9 @@ i("pixels_png_wrong_size", "R6.6", "a valid 2 x 2 PNG in a file that says 4 x 4"
   height=4), accept=True, errors=["invalid-value"])
 i("pixel_digest_mismatch", "R6.6", "raw pixels whose SHA-256 differs from the pixel digest: a reader MAY check",
   pixels_file(0, PIXELS_2x2, extra=[field(PIXEL_DIGEST, hash_value(1, bytes(32)))]), accept=True,
+  errors=["invalid-value"])
+i("init_image_png_not_decodable", "R6.10", "an init image of compressor png whose bytes are not a PNG (a reader MAY "
+  "decode it)", fields_file(STRENGTH_HALF, field(INIT_IMAGE, image_value(1, 2, 2, b"not a png"))), accept=True,
   errors=["invalid-value"])
 i("scheduler_config_value_not_json", "R4.6", "a scheduler_config value that is not JSON text (the spec says it is "
   "the JSON text of the value; a reader MAY check)", fields_file(field(SCHEDULER_CONFIG, map_value([("x", "{")]))),

@@ -64,7 +64,8 @@ def assemble(compressors: tuple[int, int, int], platform: tuple, model: tuple, t
             "model_compressor": MODEL_COMPRESSORS[model_compressor]})
     sections: dict[str, dict[str, Any]] = {
         "platform": {**_PLATFORM, "device": device, "arch": arch, "gpu": gpu, "cuda": cuda, "software": {}},
-        "model": {**_MODEL, "id": model_id, "dtype": dtype, "scheduler": scheduler, "scheduler_config": {}},
+        "model": {**_MODEL, "id": model_id, "dtype": dtype, "scheduler": scheduler, "scheduler_config": {},
+                  "embedding_triggers": {}},
         "data": {**_DATA, "prompt": prompt, "negative_prompt": negative_prompt, "height": height, "width": width,
                  "seed": seed, "steps": steps, "guidance_scale": guidance_scale},
     }  # and "payload", "source" when a field of theirs is present

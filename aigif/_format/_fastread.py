@@ -17,7 +17,7 @@ import zlib
 from . import _compression
 from . import _limits as L
 from ._assemble import assemble
-from ._fields import BY_TAG, CODES, MODEL_PAYLOAD, PIXELS, REFUSED_ESCAPES, read_coded, read_nibbles
+from ._fields import BY_TAG, CODES, MODEL_PAYLOAD, PIXELS, REFUSED_ESCAPES, REQUIRES, read_coded, read_nibbles
 from ._model import AigifFile
 from ._registry import ESCAPE_4BIT, ESCAPE_EXP, REGISTRIES
 from ._schema import SIGNATURE
@@ -194,6 +194,8 @@ def _parse(data: bytes) -> AigifFile:
             bool(save_model) != (MODEL_PAYLOAD in fields):  # R6.1, R6.5
         raise Reject
     if save_pixels and pixel_compressor == 0 and len(fields[PIXELS]) != 3 * numbers[0] * numbers[1]:  # R6.6
+        raise Reject
+    if any(needs in fields and needed not in fields for needs, needed in REQUIRES):  # R6.10
         raise Reject
     r.pos = pos
     r.done()  # R3.4 (the checksum is the last 4 bytes, checked above)

@@ -22,7 +22,7 @@ from construct.core import stream_read_entire, stream_write
 
 from . import _compression
 from . import _limits as L
-from ._model import Adapter, AigifFile, Faithfulness, ModelRef, SchedulerOptions, SourceText
+from ._model import Adapter, AigifFile, Faithfulness, Image, ModelRef, Pass, SchedulerOptions, SourceText
 from ._registry import ESCAPE_4BIT, ESCAPE_EXP, HASH_LENGTHS, REGISTRIES
 from ._wire import Decimal, ExpCode, Exactly, Reader, Reject, Require, UVarInt, Utf8, Violation
 
@@ -187,6 +187,45 @@ FaithfulnessConstruct = c.Struct(  # 6.7 field 24
     "reasons" / c.PrefixedArray(UVarInt(maximum=L.MAX_REASONS, what="reason count"), Utf8()),
 )
 
+def _size(what: str):
+    """A width or height (R5.4's limits and codes)."""
+    return UVarInt(minimum=L.MIN_SIZE, maximum=L.MAX_SIZE, what=what)
+
+
+def _bit(index: int):
+    return lambda ctx: ctx.parts >> index & 1
+
+
+PassConstruct = c.Struct(  # R6.9 field 25: one pass after the first
+    "kind" / ExpCode(),
+    "kind_name" / c.If(this.kind == ESCAPE_EXP, EscapeName("pass_kind")),
+    "strength" / Decimal(minimum=0.0, maximum=1.0, what="pass strength"),
+    "parts" / UVarInt(maximum=2**L.PASS_PART_BITS - 1, what="pass parts"),
+    "size" / c.If(_bit(0), c.Struct("width" / _size("pass width"), "height" / _size("pass height"))),
+    "upscaler" / c.If(_bit(1), c.Struct("value" / CodedValue("upscaler"), "hash" / Hash)),
+    "model" / c.If(_bit(2), c.Struct("value" / CodedValue("model"), "hash" / Hash)),
+    "scheduler" / c.If(_bit(3), c.Struct("code" / UVarInt(maximum=ESCAPE_4BIT, what="pass scheduler"),
+                                         "name" / c.If(this.code == ESCAPE_4BIT, EscapeName("scheduler")))),
+    "steps" / c.If(_bit(4), UVarInt(minimum=L.MIN_STEPS, maximum=L.MAX_STEPS, what="pass steps")),
+    "guidance" / c.If(_bit(5), Decimal(what="pass guidance scale")),
+    "prompts" / c.If(_bit(6), c.Struct("prompt" / Utf8(), "negative_prompt" / Utf8())),
+)
+
+
+def ImageConstruct(channels: int, what: str):
+    """R6.10 fields 29, 31: pixel compressor, size, then the encoded image to the end of the field."""
+    return c.Struct(
+        "compressor" / ExpCode(),
+        Require(lambda ctx: ctx.compressor in R["pixel_compressor"].names, "unsupported-compressor",
+                f"unknown pixel compressor code in the {what}"),
+        "width" / _size(f"{what} width"),
+        "height" / _size(f"{what} height"),
+        "data" / c.GreedyBytes,
+        Require(lambda ctx: ctx.compressor != 0 or len(ctx.data) == channels * ctx.width * ctx.height,
+                "invalid-value", f"a raw {what} must be exactly width x height x {channels} bytes"),
+    )
+
+
 SourceEntries = c.Struct(  # R6.8: the decompressed content of the source metadata
     "num_entries" / UVarInt(minimum=1, maximum=L.MAX_ENTRIES, what="source metadata entry count",
                             below="non-canonical"),
@@ -326,6 +365,133 @@ def _faithfulness(judged, obj, where):
         raise Violation("invalid-value", "reasons must be a list of strings", f"{where}.reasons")
     return dict(level=level, level_name=None if level_name is None else {"name": level_name},
                 reasons=list(judged.reasons))
+
+
+def _coded_name(registry: str, value) -> str | int:
+    """A parsed ``CodedValue`` -> the object's value."""
+    return coded(registry, value.code, value.name and value.name.name)
+
+
+def _read_passes(r: Reader) -> tuple[Pass, ...]:
+    passes = []
+    for _ in range(r.uvarint(1, L.MAX_PASSES)):
+        kind, strength = read_coded(r, "pass_kind"), r.decimal(0.0, 1.0)
+        parts = r.uvarint(0, 2**L.PASS_PART_BITS - 1)
+        values: dict[str, Any] = {}
+        if parts & 1:
+            values.update(width=r.uvarint(L.MIN_SIZE, L.MAX_SIZE), height=r.uvarint(L.MIN_SIZE, L.MAX_SIZE))
+        if parts >> 1 & 1:
+            values.update(upscaler=read_coded(r, "upscaler"), upscaler_hash=hash_text(*_read_hash(r)))
+        if parts >> 2 & 1:
+            values.update(model=read_coded(r, "model"), model_hash=hash_text(*_read_hash(r)))
+        if parts >> 3 & 1:
+            code = r.uvarint(0, ESCAPE_4BIT)
+            values["scheduler"] = read_escaped(r, "scheduler") if code == ESCAPE_4BIT else CODES["scheduler"].get(code, code)
+        if parts >> 4 & 1:
+            values["steps"] = r.uvarint(L.MIN_STEPS, L.MAX_STEPS)
+        if parts >> 5 & 1:
+            values["guidance_scale"] = r.decimal()
+        if parts >> 6 & 1:
+            values.update(prompt=r.string(), negative_prompt=r.string())
+        passes.append(Pass(kind, strength, **values))
+    return tuple(passes)
+
+
+def _parsed_passes(value) -> tuple[Pass, ...]:
+    passes = []
+    for p in value:
+        values: dict[str, Any] = {}
+        if p.size is not None:
+            values.update(width=p.size.width, height=p.size.height)
+        if p.upscaler is not None:
+            values.update(upscaler=_coded_name("upscaler", p.upscaler.value),
+                          upscaler_hash=hash_text(p.upscaler.hash.kind, p.upscaler.hash.digest))
+        if p.model is not None:
+            values.update(model=_coded_name("model", p.model.value),
+                          model_hash=hash_text(p.model.hash.kind, p.model.hash.digest))
+        if p.scheduler is not None:
+            values["scheduler"] = _coded_name("scheduler", p.scheduler)
+        if p.steps is not None:
+            values["steps"] = p.steps
+        if p.guidance is not None:
+            values["guidance_scale"] = p.guidance
+        if p.prompts is not None:
+            values.update(prompt=p.prompts.prompt, negative_prompt=p.prompts.negative_prompt)
+        passes.append(Pass(_coded_name("pass_kind", c.Container(code=p.kind, name=p.kind_name)), p.strength,
+                           **values))
+    return tuple(passes)
+
+
+def _passes(passes, obj, where):
+    """The writer's side of R6.9: each pass's parts are the attributes that are not None."""
+    if isinstance(passes, (str, bytes)) or not all(isinstance(p, Pass) for p in passes):
+        raise Violation("invalid-value", "must be a sequence of Pass", where)
+    out = []
+    for index, p in enumerate(passes):
+        at = f"{where}[{index}]"
+        for first, second in (("width", "height"), ("prompt", "negative_prompt")):
+            if (getattr(p, first) is None) != (getattr(p, second) is None):
+                raise Violation("invalid-value", f"{first} and {second} are given together or not at all", at)
+        for part, its_hash in (("upscaler", "upscaler_hash"), ("model", "model_hash")):
+            if getattr(p, part) is None and getattr(p, its_hash) is not None:
+                raise Violation("invalid-value", f"{its_hash} is given without {part}", at)
+        present = (p.width, p.upscaler, p.model, p.scheduler, p.steps, p.guidance_scale, p.prompt)
+        parts = sum(1 << bit for bit, value in enumerate(present) if value is not None)
+        kind, kind_name = code_of("pass_kind", p.kind, f"{at}.kind")
+        scheduler = None
+        if p.scheduler is not None:
+            code, name = code_of("scheduler", p.scheduler, f"{at}.scheduler")
+            scheduler = dict(code=code, name=None if name is None else {"name": name})
+        out.append(dict(
+            kind=kind, kind_name=None if kind_name is None else {"name": kind_name}, strength=p.strength, parts=parts,
+            size=None if p.width is None else dict(width=p.width, height=p.height),
+            upscaler=None if p.upscaler is None else dict(
+                value=_coded_value("upscaler")(p.upscaler, obj, f"{at}.upscaler"),
+                hash=hash_value(p.upscaler_hash, f"{at}.upscaler_hash", allow_none=True)),
+            model=None if p.model is None else dict(
+                value=_coded_value("model")(p.model, obj, f"{at}.model"),
+                hash=hash_value(p.model_hash, f"{at}.model_hash", allow_none=True)),
+            scheduler=scheduler, steps=p.steps, guidance=p.guidance_scale,
+            prompts=None if p.prompt is None else dict(prompt=p.prompt, negative_prompt=p.negative_prompt)))
+    return out or None
+
+
+def _image_reader(channels: int):
+    """The fast path of R6.10."""
+    def read(r: Reader) -> Image:
+        code = r.exp()
+        name = R["pixel_compressor"].names.get(code)
+        if name is None:
+            raise Reject
+        width, height = r.uvarint(L.MIN_SIZE, L.MAX_SIZE), r.uvarint(L.MIN_SIZE, L.MAX_SIZE)
+        data = r.rest()
+        if code == 0 and len(data) != channels * width * height:
+            raise Reject
+        return Image(name, width, height, data)
+    return read
+
+
+def _image(image, obj, where):
+    if not isinstance(image, Image):
+        raise Violation("invalid-value", "must be an Image", where)
+    code, _ = code_of("pixel_compressor", image.compressor, f"{where}.compressor")
+    if not isinstance(image.data, (bytes, bytearray)):
+        raise Violation("invalid-value", "data must be bytes", f"{where}.data")
+    return dict(compressor=code, width=image.width, height=image.height, data=bytes(image.data))
+
+
+def _image_field(tag: int, name: str, channels: int) -> "Field":
+    return Field(tag, name, ("payload", name), ImageConstruct(channels, name.replace("_", " ")),
+                 _image_reader(channels),
+                 parsed=lambda v: Image(R["pixel_compressor"].names[v.compressor], v.width, v.height, v.data),
+                 build=_image, json=Image)
+
+
+def _read_triggers(r: Reader) -> dict[str, str]:
+    triggers = r.map()
+    if not all(triggers.values()):
+        raise Reject
+    return triggers
 
 
 def source_metadata(entries, code: int, raw: bytes) -> tuple[tuple[SourceText, ...], int, bytes]:
@@ -503,9 +669,21 @@ TABLE: tuple[Field, ...] = (
           parsed=lambda v: Faithfulness(coded("faithfulness", v.level, v.level_name and v.level_name.name),
                                         tuple(v.reasons)),
           build=_faithfulness, json=Faithfulness),
+    Field(25, "passes", ("data", "passes"),
+          c.PrefixedArray(UVarInt(minimum=1, maximum=L.MAX_PASSES, what="pass count", below="non-canonical"),
+                          PassConstruct),
+          _read_passes, parsed=_parsed_passes, build=_passes, json=(Pass,)),
     Field(26, "source_metadata", ("source", "metadata"), SourceMetadataConstruct(), _read_source_metadata,
           parsed=lambda v: source_metadata([(e.where, e.key, e.text) for e in v.entries], v.compressor, v.raw),
           build=_source_metadata, json=(SourceText,)),
+    Field(27, "embedding_triggers", ("model", "embedding_triggers"),
+          c.Struct("map" / Map("embedding triggers"),
+                   Require(lambda ctx: all(e.value for e in ctx.map.entries), "invalid-value",
+                           "an embedding trigger must not be empty")),
+          _read_triggers, parsed=lambda v: {e.key: e.value for e in v.map.entries},
+          build=lambda m, obj, where: dict(map=_pairs(m, where)), json="strmap"),
+    _image_field(29, "init_image", 3),
+    _image_field(31, "mask", 1),
     _text(32, "cpu_vendor", ("platform", "cpu_vendor")),
     _text(34, "cpu_model", ("platform", "cpu_model")),
     _coded_field(36, "determinism_profile", ("platform", "determinism_profile"), zero_is_absent=False),
@@ -517,3 +695,5 @@ BY_NAME: dict[str, Field] = {f.name: f for f in TABLE}
 BY_HOME: dict[tuple[str, str], Field] = {f.home: f for f in TABLE}
 PIXELS, MODEL_PAYLOAD, SOURCE_METADATA = BY_NAME["pixels"], BY_NAME["model_payload"], BY_NAME["source_metadata"]
 TAG_PIXELS, TAG_MODEL_PAYLOAD = PIXELS.tag, MODEL_PAYLOAD.tag
+#: R6.10: a field that requires another (the init image needs a strength, the mask an init image).
+REQUIRES = ((BY_NAME["init_image"], BY_NAME["strength"]), (BY_NAME["mask"], BY_NAME["init_image"]))

@@ -16,8 +16,8 @@ from typing import Any, TypeVar, cast
 
 from .._errors import UsageError
 from ._fields import BY_HOME, DETERMINISM_FLAGS
-from ._model import (Adapter, AigifFile, Compression, Data, Extension, Faithfulness, Model, ModelRef, Payload,
-                     Platform, SchedulerOptions, Source, SourceText)
+from ._model import (Adapter, AigifFile, Compression, Data, Extension, Faithfulness, Image, Model, ModelRef, Pass,
+                     Payload, Platform, SchedulerOptions, Source, SourceText)
 from ._write import text_compressor_for
 
 #: Keys listed even when they hold their default: Table I's core (R11.2).
@@ -80,9 +80,9 @@ def _encode(item: Any) -> Any:
         return {"level": item.level, "reasons": list(item.reasons)}
     if isinstance(item, SourceText):
         return {"where": item.where, "key": item.key, "text": item.text}
-    if isinstance(item, (ModelRef, Adapter)):
-        return {f.name: getattr(item, f.name) for f in dataclasses.fields(item)
-                if f.name == "name" or getattr(item, f.name) != _default(f)}
+    if isinstance(item, (ModelRef, Adapter, Pass, Image)):  # required attributes, then those set
+        return {f.name: _encode(getattr(item, f.name)) for f in dataclasses.fields(item)
+                if _default(f) is dataclasses.MISSING or getattr(item, f.name) != _default(f)}
     if isinstance(item, tuple):
         return [_encode(x) for x in item]
     if isinstance(item, dict):
@@ -180,13 +180,19 @@ def _build(cls: type[_T], values: dict[str, Any], path: str) -> _T:
             converted[key] = _value(field.json, value, f"{path}.{key}")
         elif _default_of(cls, key) == ():
             converted[key] = tuple(_list(value, f"{path}.{key}", str))
+        elif _declared(cls, key).type == "bytes":  # an image's data
+            converted[key] = _bytes(value, f"{path}.{key}")
         else:
             converted[key] = value
     return cls(**converted)
 
 
+def _declared(cls: type, name: str) -> dataclasses.Field[Any]:
+    return {f.name: f for f in dataclasses.fields(cls)}[name]
+
+
 def _default_of(cls: type, name: str) -> Any:
-    declared = {f.name: f for f in dataclasses.fields(cls)}[name]
+    declared = _declared(cls, name)
     return None if declared.default is dataclasses.MISSING else declared.default
 
 

@@ -20,3 +20,5 @@ MAX_CLIP_SKIP = 64  # R6.7
 MAX_SOURCE_METADATA_BYTES = 1 << 24  # R6.8: decompressed source metadata
 MAX_SOURCE_ZSTD_WINDOW = 1 << 24  # R6.8
 MAX_REASONS = 256  # 6.7 field 24
+MAX_PASSES = 8  # R6.9: passes after the first
+PASS_PART_BITS = 7  # R6.9: size, upscaler, model, scheduler, steps, guidance, prompts

@@ -15,7 +15,7 @@ Coded = str | int
 
 __all__ = [
     "AigifFile", "Compression", "Platform", "Model", "SchedulerOptions", "ModelRef", "Adapter", "Data",
-    "Payload", "Extension", "Source", "Faithfulness", "SourceText",
+    "Payload", "Extension", "Source", "Faithfulness", "SourceText", "Pass", "Image",
 ]
 
 
@@ -78,6 +78,37 @@ class Adapter:
 
 
 @dataclass(frozen=True)
+class Pass:
+    """A pass after the first (R6.9, field 25). ``None``: the part was not recorded, and the pass uses
+    the previous pass's size, the ``latent`` upscaler, and the file's model, scheduler, steps,
+    guidance scale and prompts."""
+
+    kind: Coded  # "hires" | "refiner" (registry 7.16)
+    strength: float  # hires: denoising strength; refiner: the switch point (fraction of the schedule)
+    width: int | None = None
+    height: int | None = None
+    upscaler: Coded | None = None  # registry 7.17, or an upscaling model's name
+    upscaler_hash: str | None = None
+    model: Coded | None = None
+    model_hash: str | None = None
+    scheduler: Coded | None = None
+    steps: int | None = None
+    guidance_scale: float | None = None
+    prompt: str | None = None
+    negative_prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class Image:
+    """An init image or mask (R6.10, fields 29 and 31): encoded by a pixel compressor, with its size."""
+
+    compressor: str  # pixel compressor (registry 7.1)
+    width: int
+    height: int
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Model:
     """Table I (c): which weights, in which precision, sampled how."""
 
@@ -90,6 +121,8 @@ class Model:
     adapters: tuple[Adapter, ...] = ()
     clip_skip: int = 0
     hash: str | None = None
+    #: Embedding name -> the text that triggers it; absent names trigger by their stem (R6.11).
+    embedding_triggers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,6 +140,7 @@ class Data:
     eta: float = 0.0
     strength: float | None = None
     guidance_rescale: float = 0.0
+    passes: tuple[Pass, ...] = ()  # hires fix, refiner (R6.9)
 
 
 @dataclass(frozen=True)
@@ -116,6 +150,8 @@ class Payload:
     pixels: bytes | None = None
     pixel_digest: str | None = None
     model: bytes | None = None
+    init_image: Image | None = None  # img2img / inpainting input (R6.10)
+    mask: Image | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from construct.core import stream_read_entire, stream_write
 
 from . import _compression
 from . import _limits as L
-from ._fields import BY_TAG, TAG_MODEL_PAYLOAD, TAG_PIXELS, EscapeName
+from ._fields import BY_TAG, REQUIRES, TAG_MODEL_PAYLOAD, TAG_PIXELS, EscapeName
 from ._registry import ESCAPE_4BIT, ESCAPE_EXP, REGISTRIES
 from ._wire import Decimal, ExpCode, Exactly, Require, UVarInt, Utf8, Violation
 
@@ -162,6 +162,9 @@ Fields = c.Struct(
             "save model is set but the file has no model payload field"),
     Require(lambda ctx: ctx._.compression.save_model >= (TAG_MODEL_PAYLOAD in _tags(ctx)), "non-canonical",
             "the file has a model payload field but save model is not set"),
+    *(Require(lambda ctx, needs=needs, needed=needed: needs.tag not in _tags(ctx) or needed.tag in _tags(ctx),
+              "missing-field", f"the {needs.name.replace('_', ' ')} requires the {needed.name.replace('_', ' ')}")
+      for needs, needed in REQUIRES),  # R6.10
 )
 
 # ---------------------------------------------------------------------------------------------

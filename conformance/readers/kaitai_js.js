@@ -444,6 +444,31 @@ function hashText(h) {
 const b64 = (bytes) => Buffer.from(bytes).toString("base64");
 const enumName = (table, value) => table[value].toLowerCase();
 
+/** R6.9, R11.3: kind and strength, then exactly the parts that are present, in bit order. */
+function passJson(p) {
+  const parts = p.parts.value;
+  const out = new Map([["kind", coded("pass_kind", p.kind.value, p.kindName)], ["strength", new Float(p.strength.number)]]);
+  if (parts & 1) {
+    out.set("width", p.width.value);
+    out.set("height", p.height.value);
+  }
+  for (const [bit, key] of [[2, "upscaler"], [4, "model"]]) {
+    if (!(parts & bit)) continue;
+    const ref = p[key];
+    out.set(key, coded(key, ref.code.value, ref.name));
+    const digest = hashText(ref.hash);
+    if (digest !== null) out.set(`${key}_hash`, digest);
+  }
+  if (parts & 8) out.set("scheduler", coded("scheduler", p.scheduler.code.value, p.scheduler.name));
+  if (parts & 16) out.set("steps", p.steps.value);
+  if (parts & 32) out.set("guidance_scale", new Float(p.guidanceScale.number));
+  if (parts & 64) {
+    out.set("prompt", p.prompt.value);
+    out.set("negative_prompt", p.negativePrompt.value);
+  }
+  return out;
+}
+
 function fieldJson(tag, body) {
   const T = Aigif.FieldTag;
   const key = T[tag] === undefined ? null : T[tag].toLowerCase();
@@ -513,6 +538,17 @@ function fieldJson(tag, body) {
     case T.SOURCE_METADATA:
       return ["source", "metadata", body.content.entries.map((e) => new Map([
         ["where", e.where.value], ["key", e.key.value], ["text", e.text.value]]))];
+    case T.PASSES:
+      return ["data", "passes", body.passes.map(passJson)];
+    case T.EMBEDDING_TRIGGERS:
+      return ["model", key, new Map(body.triggers.entries.map((entry) => [entry.key.value, entry.value.value]))];
+    case T.INIT_IMAGE: case T.MASK:
+      return ["payload", key, new Map([
+        ["compressor", NAMES.pixel_compressor.get(body.compressor.value)],
+        ["width", body.width.value],
+        ["height", body.height.value],
+        ["data", b64(body.data)],
+      ])];
     default:
       throw new Error(`field ${tag} has no JSON form`);
   }

@@ -367,6 +367,29 @@ def _model_ref(ref, extra: dict | None = None) -> dict:
     return out
 
 
+def _pass_json(p) -> dict:
+    """R6.9, R11.3: kind and strength, then exactly the parts that are present, in bit order."""
+    out = {"kind": _coded("pass_kind", p.kind.value, getattr(p, "kind_name", None)), "strength": p.strength.number}
+    if p.parts.value & 1:
+        out.update(width=p.width.value, height=p.height.value)
+    for bit, key in ((2, "upscaler"), (4, "model")):
+        if p.parts.value & bit:
+            ref = getattr(p, key)
+            out[key] = _coded(key, ref.code.value, getattr(ref, "name", None))
+            digest = _hash_text(ref.hash)
+            if digest is not None:
+                out[f"{key}_hash"] = digest
+    if p.parts.value & 8:
+        out["scheduler"] = _coded("scheduler", p.scheduler.code.value, getattr(p.scheduler, "name", None))
+    if p.parts.value & 16:
+        out["steps"] = p.steps.value
+    if p.parts.value & 32:
+        out["guidance_scale"] = p.guidance_scale.number
+    if p.parts.value & 64:
+        out.update(prompt=p.prompt.value, negative_prompt=p.negative_prompt.value)
+    return out
+
+
 def _field_json(tag: int, body):
     """(section, key, JSON value) of a known field (spec 6.7 and R11.3)."""
     T = Aigif.FieldTag
@@ -431,6 +454,14 @@ def _field_json(tag: int, body):
     if tag == T.source_metadata:
         return "source", "metadata", [{"where": e.where.value, "key": e.key.value, "text": e.text.value}
                                       for e in body.content.entries]
+    if tag == T.passes:
+        return "data", "passes", [_pass_json(p) for p in body.passes]
+    if tag == T.embedding_triggers:
+        return "model", "embedding_triggers", {entry.key.value: entry.value.value for entry in body.triggers.entries}
+    if tag in (T.init_image, T.mask):
+        return "payload", T(tag).name, {"compressor": NAMES["pixel_compressor"][body.compressor.value],
+                                        "width": body.width.value, "height": body.height.value,
+                                        "data": _b64(body.data)}
     raise AssertionError(f"field {tag} has no JSON form")
 
 

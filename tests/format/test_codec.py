@@ -419,7 +419,7 @@ def test_code_field_order():
 
 def test_code_unknown_critical_field():
     """R6.3: an odd tag this reader does not know."""
-    for tag in (101, 23, 25, 225, 253, 255, 2039):
+    for tag in (101, 23, 33, 225, 253, 255, 2039):
         assert read_code(with_fields(field(tag, b"abc"))) == "unknown-critical-field", tag
         assert read_code(with_fields(field(tag, b""))) == "unknown-critical-field", tag
 
@@ -955,3 +955,73 @@ def test_every_truncation_of_table1_is_truncated():
     assert read_code(b"") == "bad-signature"
     for end in range(1, len(TABLE1_BYTES)):
         assert read_code(TABLE1_BYTES[:end]) == "truncated", end
+
+
+# ---------------------------------------------------------------------------------------------
+# Passes, embedding triggers, init image and mask (R6.9-R6.11): what the writer refuses
+
+
+def _file(**changes):
+    data = aigif.Data(strength=0.5, **changes.pop("data", {}))
+    return aigif.AigifFile(data=data, **changes)
+
+
+@pytest.mark.parametrize("bad_pass, path", [
+    (aigif.Pass("hires", 0.5, width=1024), "data.passes[0]"),  # R6.9: width and height go together
+    (aigif.Pass("hires", 0.5, prompt="x"), "data.passes[0]"),
+    (aigif.Pass("hires", 0.5, upscaler_hash="sha256:" + "00" * 32), "data.passes[0]"),
+    (aigif.Pass("refiner", 0.8, model_hash="autov2:0102030405"), "data.passes[0]"),
+    (aigif.Pass("hires", 1.5), None),  # R6.9: strength 0-1
+    (aigif.Pass("hires", 0.5, scheduler=15), None),  # 15 is the escape: give the name instead
+])
+def test_the_writer_refuses_a_pass_it_cannot_write(bad_pass, path):
+    obj = _file(data={"passes": (bad_pass,)})
+    with pytest.raises(aigif.UsageError) as info:
+        aigif.dumps(obj)
+    assert info.value.code == "invalid-value"
+    if path:
+        assert info.value.path == path
+
+
+def test_a_pass_writes_its_parts_in_bit_order_and_reads_back_through_both_paths():
+    """R6.9: parts = the attributes given; the fast path and the schema read the same pass."""
+    every = aigif.Pass("hires", 0.35, width=1024, height=1536, upscaler="R-ESRGAN 4x+",
+                       upscaler_hash="sha256:" + "ab" * 32, model="my-model", model_hash="autov2:0102030405",
+                       scheduler="flow_euler", steps=12, guidance_scale=4.5, prompt="a fox", negative_prompt="")
+    data = aigif.dumps(_file(data={"passes": (every, aigif.Pass("refiner", 0.8))}))
+    assert aigif.loads(data).data.passes == _read.loads_schema(data).data.passes == (every, aigif.Pass("refiner", 0.8))
+    assert aigif.to_json(aigif.loads(data))["data"]["passes"][1] == {"kind": "refiner", "strength": 0.8}
+
+
+@pytest.mark.parametrize("payload, code", [
+    (aigif.Payload(init_image=aigif.Image("none", 2, 2, bytes(11))), "invalid-value"),  # R6.10: raw RGB size
+    (aigif.Payload(init_image=aigif.Image("none", 1, 1, bytes(3)), mask=aigif.Image("none", 1, 1, bytes(3))),
+     "invalid-value"),  # a raw mask has one channel
+    (aigif.Payload(init_image=aigif.Image("gif", 1, 1, b"x")), "invalid-value"),  # closed registry 7.1
+    (aigif.Payload(init_image=aigif.Image("png", 0, 1, b"x")), "invalid-value"),
+])
+def test_the_writer_refuses_an_image_it_cannot_write(payload, code):
+    with pytest.raises(aigif.UsageError) as info:
+        aigif.dumps(_file(payload=payload))
+    assert info.value.code == code
+
+
+def test_an_init_image_needs_the_strength_and_a_mask_the_init_image():
+    """R6.10: the writer refuses what the reader would refuse as missing-field."""
+    image = aigif.Image("png", 8, 8, b"png bytes")
+    for obj in (aigif.AigifFile(payload=aigif.Payload(init_image=image)),
+                _file(payload=aigif.Payload(mask=image))):
+        with pytest.raises(aigif.UsageError) as info:
+            aigif.dumps(obj)
+        assert info.value.code == "missing-field"
+    ok = _file(payload=aigif.Payload(init_image=image, mask=image))
+    assert aigif.loads(aigif.dumps(ok)).payload == ok.payload
+
+
+def test_embedding_triggers_must_not_be_empty():
+    """R6.11."""
+    with pytest.raises(aigif.UsageError) as info:
+        aigif.dumps(aigif.AigifFile(model=aigif.Model(embedding_triggers={"e.safetensors": ""})))
+    assert info.value.code == "invalid-value"
+    obj = aigif.AigifFile(model=aigif.Model(embedding_triggers={"e.safetensors": "<e>"}))
+    assert aigif.loads(aigif.dumps(obj)).model.embedding_triggers == {"e.safetensors": "<e>"}

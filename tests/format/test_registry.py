@@ -28,10 +28,10 @@ OPEN_WITH_ESCAPE = sorted(n for n, t in TABLES.items() if t["open"] and t.get("e
 CLOSED = sorted(n for n, t in TABLES.items() if not t["open"])
 
 
-def test_the_fifteen_registries_of_section_7():
+def test_the_seventeen_registries_of_section_7():
     assert set(TABLES) == {"pixel_compressor", "text_compressor", "model_compressor", "device", "arch", "gpu",
                            "cuda", "model", "dtype", "scheduler", "rng", "hash_kind", "adapter_kind", "faithfulness",
-                           "determinism_profile"}
+                           "determinism_profile", "pass_kind", "upscaler"}
     assert set(REGISTRIES) == set(TABLES)
     assert set(CLOSED) == {"pixel_compressor", "text_compressor", "model_compressor"}  # R4.7: compressors
 
@@ -164,6 +164,9 @@ def _object_with(registry: str, name: str) -> tuple[aigif.AigifFile, callable]:
                          lambda o: o.source.faithfulness.level),
         "determinism_profile": (lambda v: f.AigifFile(platform=f.Platform(determinism_profile=v)),
                                 lambda o: o.platform.determinism_profile),
+        "pass_kind": (lambda v: f.AigifFile(data=f.Data(passes=(f.Pass(v, 0.5),))), lambda o: o.data.passes[0].kind),
+        "upscaler": (lambda v: f.AigifFile(data=f.Data(passes=(f.Pass("hires", 0.5, upscaler=v),))),
+                     lambda o: o.data.passes[0].upscaler),
     }
     make, get = places[registry]
     return make(name), get

@@ -105,7 +105,7 @@ def test_strategies_reach_every_dataclass_field():
     source = inspect.getsource(strategies)
     for cls in (aigif.AigifFile, aigif.Compression, aigif.Platform, aigif.Model, aigif.SchedulerOptions,
                 aigif.ModelRef, aigif.Adapter, aigif.Data, aigif.Payload, aigif.Extension, aigif.Source,
-                aigif.Faithfulness, aigif.SourceText):
+                aigif.Faithfulness, aigif.SourceText, aigif.Pass, aigif.Image):
         for f in dataclasses.fields(cls):
             if f.name in ("stored_text", "stored_metadata"):
                 continue

@@ -120,8 +120,14 @@ FIELD_VALUES = {
     32: string("GenuineIntel"),
     34: string("Intel(R) Xeon(R) Processor"),
     36: exp(1),
+    25: uv(1) + exp(0) + decimal_bytes(5, 1) + uv(0),  # R6.9: one hires pass of strength 0.5, no parts
+    27: uv(1) + string("e.safetensors") + string("<e>"),  # R6.11
+    29: exp(0) + uv(1) + uv(1) + bytes(3),  # R6.10: a raw 1 x 1 RGB init image
+    31: exp(0) + uv(1) + uv(1) + b"\xff",  # R6.10: a raw 1 x 1 mask
 }
 FIELD_COMPRESSION = {19: compression(save_pixels=1, pixel=1), 21: compression(save_model=1, model=1)}
+#: R6.10: fields that require others; the test files hold those too.
+FIELD_COMPANIONS = {29: [15], 31: [15, 29]}
 
 
 def json_paths(doc: dict) -> set[str]:
@@ -136,8 +142,9 @@ def test_every_field_of_6_7_has_a_test_value():
 def test_field_json_column_is_where_to_json_puts_it(row):
     """6.7/R11.2: a file holding only this field shows exactly one more JSON key, the one the spec names."""
     tag, name, json_column = int(row[0]), row[1], row[2].strip("`")
-    bare = json_paths(aigif.to_json(aigif.loads(make_file())))
-    data = make_file(fields=[field(tag, FIELD_VALUES[tag])], comp=FIELD_COMPRESSION.get(tag))
+    companions = [field(other, FIELD_VALUES[other]) for other in FIELD_COMPANIONS.get(tag, [])]
+    bare = json_paths(aigif.to_json(aigif.loads(make_file(fields=companions))))
+    data = make_file(fields=sorted([*companions, field(tag, FIELD_VALUES[tag])]), comp=FIELD_COMPRESSION.get(tag))
     doc = aigif.to_json(aigif.loads(data))
     assert json_paths(doc) - bare == {json_column}, name
 

@@ -33,6 +33,8 @@ TITLES = {
     "adapter_kind": ("7.13", "Adapter kind (field 7)"),
     "faithfulness": ("7.14", "Faithfulness (field 24)"),
     "determinism_profile": ("7.15", "Determinism profile (field 36)"),
+    "pass_kind": ("7.16", "Pass kind (field 25)"),
+    "upscaler": ("7.17", "Upscaler (field 25)"),
 }
 
 
