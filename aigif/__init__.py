@@ -94,7 +94,8 @@ def save(path: PathLike | None, *, prompt: str, model: str = "aigif-tiny-sd", ne
          save_pixels: bool | str = False, pixel_digest: bool = False, image_path: PathLike | None = None,
          model_dirs: Iterable[PathLike] = (), allow_download: bool = False, overwrite: bool = False,
          determinism: str | None = None, max_pixels: int | None = None, max_steps: int | None = None,
-         max_threads: int | None = None, progress: Progress | None = None) -> Saved:
+         max_threads: int | None = None, progress: Progress | None = None, vae: str | ModelRef | None = None,
+         adapters: Iterable[Adapter] = ()) -> Saved:
     """Generate an image with diffusers and write its AIGIF file; returns ``Saved(file, image)``.
 
     ``seed`` is drawn at random and recorded if omitted; ``width``/``height`` default to the model's
@@ -105,7 +106,9 @@ def save(path: PathLike | None, *, prompt: str, model: str = "aigif-tiny-sd", ne
     x86-64 CPU with AVX2 at any thread count) or ``"native"`` (the fastest kernels, bit-exact on the
     same CPU model only); called after the application used torch itself, the profile is applied as
     far as it can be and the file records the one that held. The budget (``max_*``) and ``progress``
-    are as for ``recreate``. Imports torch.
+    are as for ``recreate``. ``vae`` (a file name or ``ModelRef``) and ``adapters`` (``Adapter``: LoRAs,
+    embeddings) are files found under ``model_dirs`` (docs/recreate.md); each is recorded with its
+    SHA-256 unless given a hash. Imports torch.
     """
     recreation = _recreation()
     file, image = recreation.save(
@@ -113,7 +116,8 @@ def save(path: PathLike | None, *, prompt: str, model: str = "aigif-tiny-sd", ne
         steps=steps, guidance_scale=guidance_scale, scheduler=scheduler, scheduler_options=scheduler_options,
         dtype=dtype, device=device, save_pixels=save_pixels, pixel_digest=pixel_digest, image_path=image_path,
         model_dirs=model_dirs, allow_download=allow_download, overwrite=overwrite, determinism=determinism,
-        budget=recreation.Budget.of(max_pixels, max_steps, max_threads), progress=progress)
+        budget=recreation.Budget.of(max_pixels, max_steps, max_threads), progress=progress, vae=vae,
+        adapters=tuple(adapters))
     return Saved(file, image)
 
 

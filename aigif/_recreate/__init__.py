@@ -21,7 +21,8 @@ from .._format._write import dumps
 from .._errors import RecreateError
 from .._format._read import read
 from .._files import check_target, write_all_atomic
-from .._format._model import AigifFile, Compression, Data, Model, Payload, Platform, SchedulerOptions
+from .._format._model import (Adapter, AigifFile, Compression, Data, Model, ModelRef, Payload, Platform,
+                              SchedulerOptions)
 from .. import _pixels
 from . import _determinism, _models
 from ._safety import Budget, Problem, screen
@@ -198,7 +199,7 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
          dtype: str = "float32", device: str = "cpu", save_pixels: bool = False, pixel_digest: bool = False,
          image_path=None, model_dirs=(), allow_download: bool = False, overwrite: bool = False,
          engine: Engine | None = None, budget: Budget = Budget(), determinism: str | None = None,
-         progress=None):
+         progress=None, vae: str | ModelRef | None = None, adapters: tuple[Adapter, ...] = ()):
     """Generate an image with diffusers and write its AIGIF file (and, if asked, the PNG).
 
     ``save_pixels`` embeds the pixels: ``True`` in the smallest lossless codec available, or a
@@ -210,7 +211,9 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
     one ``recreate`` applies by default, so that what is saved can be recreated with the defaults.
     ``determinism`` is the profile (``"portable"``, the default on the CPU, or ``"native"``); the file
     records the one that held (``_determinism.apply`` says why, if that is not the one asked for).
-    ``progress``, if given, is called with ``(step, total)`` after each diffusion step.
+    ``progress``, if given, is called with ``(step, total)`` after each diffusion step. ``vae`` (a file
+    name, or a ``ModelRef``) and ``adapters`` (LoRAs, embeddings) are found under ``model_dirs``; the
+    file records each one's SHA-256 unless a hash was given.
     """
     profile = _determinism.for_save(determinism, device if engine is None else engine.device)
     _determinism.prepare(profile)
@@ -222,10 +225,14 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
         if target is not None:
             check_target(target, overwrite=overwrite)
     entry = _models.entry_for(Model(id=model))
+    from . import _adapters
+
+    parts = _adapters.hashed(ModelRef(vae) if isinstance(vae, str) else vae, tuple(adapters),
+                             engine.model_dirs if engine is not None else [Path(d) for d in model_dirs])
     draft = AigifFile(
         platform=Platform(threads=torch.get_num_threads()),
         model=Model(id=model, dtype=dtype, scheduler=scheduler or entry.default_scheduler,
-                    scheduler_options=scheduler_options),
+                    scheduler_options=scheduler_options, vae=parts[0], adapters=parts[1]),
         data=Data(prompt=prompt, negative_prompt=negative_prompt, height=height or entry.default_size,
                   width=width or entry.default_size, seed=secrets.randbits(32) if seed is None else seed,
                   steps=steps, guidance_scale=guidance_scale),

@@ -24,7 +24,7 @@ import torch
 from .. import _pixels
 from .._errors import RecreateError, UsageError
 from .._format._model import AigifFile, Model
-from . import _determinism, _models, _platform, _safety, _schedulers
+from . import _adapters, _determinism, _models, _platform, _resources, _safety, _schedulers
 from ._safety import Problem
 
 # Read by diffusers when it is first imported, which is after this module (notes §5: "disables remote
@@ -83,12 +83,18 @@ def preflight(obj: AigifFile, device: str) -> list[Problem]:
         raise RecreateError(f"device {device!r} requested but CUDA is not available", code="cannot-honour")
     if data.rng not in ("cpu", "cuda") or (data.rng == "cuda" and kind != "gpu"):
         problems.append((f"noise from RNG {data.rng!r} cannot be reproduced on {device}", "data.rng"))
-    if model.vae is not None:
-        problems.append(("a separate VAE is not supported yet", "model.vae"))
-    if model.adapters:
-        problems.append(("adapters (LoRAs, embeddings) are not supported yet", "model.adapters"))
-    if data.strength is not None:
+    problems += _adapters.refusals(model)  # adapter kinds this version cannot apply
+    if obj.payload.init_image is not None:  # R6.10
+        problems.append(("img2img and inpainting from the stored init image are not recreated yet",
+                         "payload.mask" if obj.payload.mask is not None else "payload.init_image"))
+    elif data.strength is not None:
         problems.append(("img2img (strength) needs an init image, which the file does not hold", "data.strength"))
+    if data.passes:  # R6.9
+        kinds = ", ".join(sorted({str(p.kind) for p in data.passes}))
+        problems.append((f"passes after the first ({kinds}) are not recreated yet", "data.passes"))
+    embeddings = {a.name for a in model.adapters if a.kind == "embedding"}
+    problems += [(f"embedding trigger for {name!r}, which is not an embedding of this file", "model.embedding_triggers")
+                 for name in model.embedding_triggers if name not in embeddings]  # R6.11
     if obj.payload.model is not None:
         problems.append(("embedded model weights (field 21) are never loaded; the named model is used",
                          "payload.model"))
@@ -102,6 +108,8 @@ class Loaded:
     weights: str  # "verified" | "unpinned"
     base_scheduler: dict
     default_attention: str
+    config: Path | None = None  # the diffusers folder whose vae/config.json a separate VAE file is read with
+    adapters: _adapters.State | None = None  # the VAE, LoRAs and embeddings applied now
 
 
 @dataclass
@@ -124,25 +132,47 @@ class Engine:
 
         _quiet()
         entry = _models.entry_for(model)
-        folder, _ = _models.locate(entry, self.model_dirs, self.allow_download)
+        dtype = DTYPES.get(str(model.dtype), torch.float32)
+        try:
+            folder, _ = _models.locate(entry, self.model_dirs, self.allow_download)
+        except RecreateError as missing:  # not a diffusers folder: a single-file checkpoint of that name?
+            if missing.code != "model-not-found" or not (isinstance(model.id, str)
+                                                         and model.id not in _models.registry() and "/" not in model.id):
+                raise
+            return self._load_single_file(model, entry, dtype, missing)
         pipeline = _models.check_folder(folder, entry)
         weights = _models.verify(folder, entry)
         cls = getattr(diffusers, pipeline)
-        extra = {"safety_checker": None, "requires_safety_checker": False} if "safety_checker" in \
-            cls.__init__.__code__.co_varnames else {}
         try:
-            pipe = cls.from_pretrained(folder, dtype=DTYPES.get(str(model.dtype), torch.float32), use_safetensors=True,
-                                       local_files_only=True, trust_remote_code=False, **extra)
+            pipe = cls.from_pretrained(folder, dtype=dtype, use_safetensors=True, local_files_only=True,
+                                       trust_remote_code=False, **_no_safety_checker(cls))
         except Exception as err:  # noqa: BLE001 - diffusers, transformers and safetensors raise many kinds
             raise RecreateError(f"cannot load model {entry.name!r} from {folder}: {type(err).__name__}: {err}",
                                 code="model-refused") from None
+        return self._ready(pipe, weights, entry, folder)
+
+    def _load_single_file(self, model: Model, entry: _models.ModelEntry, dtype, missing: RecreateError) -> Loaded:
+        """A model named by a single checkpoint file (A1111's models/Stable-diffusion, ComfyUI's checkpoints)."""
+        from . import _single_file
+
+        try:
+            path = _resources.find_resource("checkpoint", str(model.id), model.hash, self.model_dirs)
+        except RecreateError as error:
+            if error.code != "model-not-found":
+                raise
+            raise RecreateError(f"{missing.message}; nor is it a single-file checkpoint: {error.message}",
+                                code="model-not-found", path="model.id") from None
+        pipe, fam = _single_file.load(path, dtype, _no_safety_checker)
+        return self._ready(pipe, "verified" if model.hash else "unpinned", entry, _single_file.config_dir(fam.name))
+
+    def _ready(self, pipe, weights: str, entry: _models.ModelEntry, config: Path | None) -> Loaded:
         pipe.to(self.device)
         pipe.set_progress_bar_config(disable=True)
         _alias_text_model(pipe)
         default_attention = type(next(iter(pipe.unet.attn_processors.values()))).__name__ \
             if hasattr(pipe, "unet") else "unknown"
         base = dict(entry.scheduler or pipe.scheduler.config)
-        return Loaded(pipe, weights, base, default_attention)
+        return Loaded(pipe, weights, base, default_attention, config, _adapters.State(getattr(pipe, "vae", None)))
 
     def _attention(self, obj: AigifFile) -> str:
         recorded = obj.platform.attention
@@ -164,6 +194,9 @@ class Engine:
         applied = applied or self.applied_for(obj)
         loaded = self.load(obj.model)
         pipe, data = loaded.pipe, obj.data
+        assert loaded.adapters is not None
+        _adapters.apply(pipe, loaded.adapters, obj.model, self.model_dirs, loaded.config,
+                        DTYPES.get(str(obj.model.dtype), torch.float32))
         pipe.scheduler = _schedulers.build(obj.model, loaded.base_scheduler, data.seed)
         attention = self._attention(obj)
         _set_attention(pipe, attention)
@@ -192,6 +225,12 @@ class Engine:
                                     code="cannot-honour") from None
             used = _platform.current(self.device, attention, applied)
         return image, used
+
+
+def _no_safety_checker(cls) -> dict:
+    """Arguments that leave out a pipeline's safety checker (never loaded: it changes pixels, not syntax)."""
+    return {"safety_checker": None, "requires_safety_checker": False} \
+        if "safety_checker" in cls.__init__.__code__.co_varnames else {}
 
 
 def _set_attention(pipe, name: str) -> None:

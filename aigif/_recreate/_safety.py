@@ -65,3 +65,8 @@ def screen(obj: AigifFile, budget: Budget = Budget()) -> None:
     ``recreate`` runs this first; what cannot be honoured is decided later, by ``preflight``."""
     budget.check(obj)
     _models.check_name(obj.model)
+    named = [("model.vae", obj.model.vae.name)] if obj.model.vae is not None else []
+    for path, name in named + [("model.adapters", a.name) for a in obj.model.adapters]:
+        if not _models._plain_folder_name(name):  # found by file name under --model-dir (_resources)
+            raise RecreateError(f"{name!r} is not a plain file name; it could name a path outside the model "
+                                "directories", code="model-refused", path=path)

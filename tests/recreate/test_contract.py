@@ -329,7 +329,7 @@ def test_adapters_and_vae_are_named_by_the_verdict():
     obj, verdict = _imported(_found("huggingface-space", "DPM++ 2M", "Karras", vae_name="my-vae.safetensors",
                                     loras=[Lora("detail", 0.6)]))
     assert verdict.level == "approximate"
-    assert [p.path for p in R.preflight(obj, force=True)] == ["model.vae", "model.adapters"]
+    assert R.preflight(obj, force=True) == []  # a VAE and LoRAs are applied (issue 15), when found
     assert any("VAE 'my-vae.safetensors'" in r for r in verdict.reasons), verdict.reasons
     assert any("lora 'detail'" in r for r in verdict.reasons), verdict.reasons
 

@@ -37,7 +37,7 @@ from PIL import Image  # noqa: E402
 
 import aigif  # noqa: E402
 import aigif._recreate as R  # noqa: E402
-from aigif import (Adapter, AigifFile, Compression, Data, Model, ModelRef, Payload, Platform,  # noqa: E402
+from aigif import (Adapter, AigifFile, Compression, Data, Image, Model, ModelRef, Pass, Payload, Platform,  # noqa: E402
                    RecreateError, SchedulerOptions)
 from aigif._recreate import _engine, _platform  # noqa: E402
 from aigif._recreate._engine import Engine  # noqa: E402
@@ -320,20 +320,28 @@ PREFLIGHT = [
 ]
 FORCEABLE = [
     pytest.param(dict(rng="cuda"), "data.rng", id="cuda-rng-on-cpu"),
-    pytest.param(dict(adapters=(Adapter(name="my-lora"),)), "model.adapters", id="adapters"),
-    pytest.param(dict(vae=ModelRef(name="my-vae")), "model.vae", id="vae"),
+    pytest.param(dict(adapters=(Adapter(name="my-hypernetwork", kind="hypernetwork"),)), "model.adapters",
+                 id="adapters"),
     pytest.param(dict(strength=0.5), "data.strength", id="strength"),
     pytest.param(dict(dtype="float8"), "model.dtype", id="dtype"),
+    pytest.param(dict(passes=(Pass("hires", 0.5, width=128, height=128),)), "data.passes", id="hires-pass"),
+    pytest.param(dict(strength=0.5, payload=Payload(init_image=Image("none", 1, 1, bytes(3)))), "payload.init_image",
+                 id="init-image"),
+    pytest.param(dict(strength=0.5, payload=Payload(init_image=Image("none", 1, 1, bytes(3)),
+                                                    mask=Image("none", 1, 1, b"\xff"))), "payload.mask", id="mask"),
+    pytest.param(dict(embedding_triggers={"missing.safetensors": "<m>"}), "model.embedding_triggers",
+                 id="trigger-without-embedding"),
 ]
 
 
 def _obj(**changes) -> AigifFile:
     obj = _syntax()
-    model_keys = {"scheduler", "adapters", "vae", "dtype", "id"}
+    model_keys = {"scheduler", "adapters", "vae", "dtype", "id", "embedding_triggers"}
+    payload = changes.pop("payload", obj.payload)
     model = {k: v for k, v in changes.items() if k in model_keys}
     data = {k: v for k, v in changes.items() if k not in model_keys}
     return dataclasses.replace(obj, model=dataclasses.replace(obj.model, **model),
-                               data=dataclasses.replace(obj.data, **data))
+                               data=dataclasses.replace(obj.data, **data), payload=payload)
 
 
 @pytest.fixture
@@ -357,8 +365,10 @@ def test_preflight_refusals_before_loading(no_loading, changes, code, force):
 
 @pytest.mark.parametrize("changes, path", FORCEABLE)
 def test_unhonourable_options_refused_unless_forced(no_loading, changes, path):
-    """Issue: CUDA RNG on CPU, adapters, a VAE, img2img strength and an unknown dtype are refused
-    (cannot-honour, naming the field and ``--force``) before any model loads."""
+    """Issue: CUDA RNG on CPU, adapter kinds not applied, img2img strength, an unknown dtype, passes
+    after the first and a stored init image or mask (R6.9, R6.10: not recreated yet) and a trigger for
+    no embedding (R6.11) are refused (cannot-honour, naming the field and ``--force``) before any
+    model loads."""
     with raises_code("cannot-honour", RecreateError) as info:
         aigif.recreate(_obj(**changes))
     assert info.value.path == path
@@ -385,15 +395,16 @@ def test_model_code_unknown_to_this_registry_is_cannot_honour():
 
 
 def test_force_recreates_ignoring_and_noting_what_it_cannot_honour(engine):
-    """Issue: with ``force=True`` recreation proceeds, ignoring CUDA RNG, adapters, VAE and strength, and
-    the notes say so. Ignoring them means the image is the one of the plain syntax."""
-    obj = _obj(rng="cuda", adapters=(Adapter(name="my-lora"),), vae=ModelRef(name="my-vae"), strength=0.5)
+    """Issue: with ``force=True`` recreation proceeds, ignoring CUDA RNG, adapters it cannot apply (a
+    hypernetwork) and strength, and the notes say so. Ignoring them means the image is the one of the plain
+    syntax. (A VAE and LoRAs are applied since issue 15: tests/recreate/test_adapters.py.)"""
+    obj = _obj(rng="cuda", adapters=(Adapter(name="my-hypernetwork", kind="hypernetwork"),), strength=0.5)
     image = aigif.recreate(obj, force=True)
     report = image.info["aigif"]
     assert report["source"] == "recreated"
     notes = " | ".join(report["notes"])
-    assert len(report["notes"]) == 4, notes
-    for word in ("RNG", "adapters", "VAE", "strength"):
+    assert len(report["notes"]) == 3, notes
+    for word in ("RNG", "hypernetwork", "strength"):
         assert word in notes, notes
     assert _rgb(image) == _rgb(engine.generate(_obj())[0])
 

@@ -288,11 +288,14 @@ def test_end_to_end_recreation_runs_no_remote_code_and_unpickles_nothing(monkeyp
     marker = tmp_path / "unpickled"
     trap = tmp_path / "trap.ckpt"
     trap.write_bytes(_booby_trapped_pickle(marker))
-    obj = dataclasses.replace(_file(vae=ModelRef(name=str(trap)), adapters=(Adapter(name=str(trap)),)),
-                              payload=Payload(model=_booby_trapped_pickle(marker)))
+    for named in (dict(vae=ModelRef(name=str(trap))), dict(adapters=(Adapter(name=str(trap)),))):
+        with pytest.raises(RecreateError) as refused:  # a file named by a path: refused before torch, forced or not
+            aigif.recreate(_file(**named), force=True)
+        assert refused.value.code == "model-refused"
+    obj = dataclasses.replace(_file(), payload=Payload(model=_booby_trapped_pickle(marker)))
     image = aigif.recreate(obj, force=True)
     assert image.info["aigif"]["source"] == "recreated"
-    assert len(image.info["aigif"]["notes"]) == 3  # VAE, adapters, embedded weights: ignored, and said so
+    assert len(image.info["aigif"]["notes"]) == 1  # the embedded weights: ignored, and said so
     assert len(pipelines) == 1 and pipelines[0]["trust_remote_code"] is False
     assert components and all(not kwargs.get("trust_remote_code") for kwargs in components)
     assert all(kwargs.get("use_safetensors") is not False for kwargs in components)
