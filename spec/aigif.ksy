@@ -292,7 +292,7 @@ types:
       expected_len:
         value: >-
           kind.value == 0 ? 0 : kind.value == 1 ? 32 : kind.value == 2 ? 5 : kind.value == 3 ? 4
-          : kind.value == 4 ? 32 : kind.value == 5 ? 4 : kind.value == 6 ? 6 : -1
+          : kind.value == 4 ? 32 : kind.value == 5 ? 4 : kind.value == 6 ? 6 : kind.value == 7 ? 6 : -1
         doc: The registry length of a known kind (7.12), -1 for an unknown kind (any length <= 64).
   map:
     doc: |
@@ -1730,6 +1730,9 @@ enums:
     4: blake3
     5: crc32
     6: autov3
+    7:
+      id: sha256_12
+      -orig-id: "sha256-12"
   adapter_kind:  # exp code, open
     0: lora
     1: lycoris

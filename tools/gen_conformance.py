@@ -482,7 +482,7 @@ for name, code in HASH_CODES.items():
         y("hash_kind_none_in_vae", "R4.5 R4.8", "a VAE reference with hash kind 0 (none)",
           fields_file(field(VAE, model_ref("my-vae.safetensors"))), expect={"model.vae": {"name": "my-vae.safetensors"}})
         continue
-    y(f"hash_kind_{name}", "R4.5 R7.0", f"model hash (field 16) of kind {code} {name}, {len(digest)} bytes",
+    y(f"hash_kind_{name.replace('-', '_')}", "R4.5 R7.0", f"model hash (field 16) of kind {code} {name}, {len(digest)} bytes",
       fields_file(field(MODEL_HASH, hash_value(code, digest))), expect={"model.hash": f"{name}:{digest.hex()}"})
 y("hash_unknown_kind_64", "R4.5", "a hash of unknown kind 200 with 64 bytes: kept, shown by number",
   fields_file(field(MODEL_HASH, hash_value(200, bytes(64)))), expect={"model.hash": "200:" + "00" * 64})

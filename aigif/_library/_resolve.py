@@ -33,12 +33,14 @@ STATUSES = ("found", "missing", "hash-mismatch", "ambiguous")
 
 #: AIGIF hash kind -> the index columns it is compared with, and how many hex digits. A 12-digit
 #: AutoV3 value is also compared with the SHA-256's first 12: A1111 records ``TI hashes`` (and the
-#: ``Lora hashes`` of non-safetensors LoRAs) that way, and importers store 12 digits as autov3.
+#: ``Lora hashes`` of non-safetensors LoRAs) that way, and files imported before hash kind
+#: ``sha256-12`` existed store those 12 digits as autov3.
 HASH_COLUMNS: dict[str, tuple[tuple[str, int], ...]] = {
     "sha256": (("sha256", 64),),
     "autov2": (("sha256", 10),),
     "autov1": (("autov1", 8),),
     "autov3": (("data_sha256", 12), ("sha256", 12)),
+    "sha256-12": (("sha256", 12),),  # A1111 'TI hashes' (registry 7.12 code 7)
     "crc32": (("crc32", 8),),
 }
 

@@ -87,7 +87,7 @@ def check_hash(path: Path, expected: str) -> None:
 
 def hash_of(path: Path, kind: str) -> str:
     """The hex digest of ``path`` of the given kind (full length; compare a prefix for the short kinds)."""
-    if kind in ("sha256", "autov2"):
+    if kind in ("sha256", "autov2", "sha256-12"):
         return _models.file_sha256(path)
     if kind == "autov3":
         return _tensor_sha256(path)

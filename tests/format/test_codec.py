@@ -492,7 +492,7 @@ def test_valid_counterparts_of_the_refusals_are_accepted():
         with_fields(field(36, exp(2039))),  # the largest exp code, unknown (R4.2, R4.7)
         with_fields(field(32, string("GenuineIntel")), field(34, string("x")), field(36, exp(1))),
         with_fields(field(5, string("vae") + b"\x00\x00")),  # a model reference with kind none (R4.8)
-        with_fields(field(16, exp(7) + uv(3) + b"abc")),  # unknown hash kind, any length (R4.5)
+        with_fields(field(16, exp(200) + uv(3) + b"abc")),  # unknown hash kind, any length (R4.5)
         make_file(text=text_block("a\x00b", "\x00")),  # NUL in strings (R4.3)
     ]
     for data in valid:

@@ -50,11 +50,11 @@ def test_references_in_order():
         ("model.adapters[0]", "lora", "ink", None), ("model.adapters[1]", "embedding", "neg", None)]
 
 
-@pytest.mark.parametrize("kind", ["sha256", "autov2", "autov3", "crc32"])  # AutoV1: below (needs > 1 MiB)
+@pytest.mark.parametrize("kind", ["sha256", "autov2", "autov3", "sha256-12", "crc32"])  # AutoV1: below (> 1 MiB)
 def test_found_by_each_hash_kind_whatever_the_name(library, kind):
     files, index = library
     path = files["lora"]
-    value = {"sha256": sha(path), "autov2": sha(path)[:10], "autov3": data_sha(path)[:12],
+    value = {"sha256": sha(path), "autov2": sha(path)[:10], "autov3": data_sha(path)[:12], "sha256-12": sha(path)[:12],
              "crc32": f"{zlib.crc32(path.read_bytes()):08x}"}[kind]
     obj = aigif_file(adapters=[{"name": "renamed", "kind": "lora", "hash": f"{kind}:{value}"}])
     assert statuses(obj, index)[1] == ("model.adapters[0]", "found", "hash", str(path))

@@ -58,8 +58,8 @@ def render() -> str:
         if not table["open"]:
             line += " Every other code is reserved and refused (`unsupported-compressor`)."
         if table.get("added"):
-            line += (" A date under *added*: the entry was appended after the registry's first edition, so"
-                     " its name stays accepted when escaped (R4.7).")
+            line += " A date under *added*: the entry was appended after the registry's first edition (R7.0)"
+            line += ", so its name stays accepted when escaped (R4.7)." if escape is not None else "."
         out += [line, ""]
         extra_cols = [c for c in ("hf", "length", "added") if c in table]
         header = ["code", "name"] + [{"hf": "Hugging Face repository", "length": "bytes", "added": "added"}[c]
