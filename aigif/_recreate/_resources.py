@@ -2,7 +2,7 @@
 
 A1111 and ComfyUI keep each kind in its own folder under a models directory; a file records only a
 name and, where the tool knew it, a hash. So each ``--model-dir`` is searched in the folders both
-tools use for that kind, and in the directory itself. The name is the file's name, so it must be a
+tools use for that kind (the model library's folder names), and in the directory itself. The name is the file's name, so it must be a
 plain name (never a path): it cannot make us read outside the model directories, and a file found
 must lie, links followed, inside the directory it was found in. Only safetensors are loaded: a
 pickle file (``.ckpt``, ``.pt``, ``.bin``) of that name is refused, naming it.
@@ -23,17 +23,31 @@ import zlib
 from pathlib import Path
 
 from .._errors import RecreateError
+from .._library._kinds import FOLDER_KINDS
 from . import _models
 
-#: Where A1111 (first) and ComfyUI (second) keep each kind, relative to a models directory's root;
-#: the directory itself is searched too.
-FOLDERS: dict[str, tuple[str, ...]] = {
-    "checkpoint": ("models/Stable-diffusion", "models/checkpoints", "Stable-diffusion", "checkpoints"),
-    "vae": ("models/VAE", "models/vae", "VAE", "vae"),
-    "lora": ("models/Lora", "models/loras", "models/LyCORIS", "Lora", "loras", "LyCORIS"),
-    "lycoris": ("models/LyCORIS", "models/Lora", "models/loras", "LyCORIS", "Lora", "loras"),
-    "embedding": ("embeddings", "models/embeddings"),
-}
+#: Kinds kept in each other's folders: A1111 users put LyCORIS files in models/Lora and back.
+_SHARED_FOLDERS = {"lora": ("lora", "lycoris"), "lycoris": ("lycoris", "lora")}
+
+
+def kind_folders(base: Path, kind: str) -> list[Path]:
+    """The folders a models directory keeps ``kind`` in, best first, then the directory itself.
+
+    A1111/Forge and ComfyUI folder names are the model library's (``_library._kinds.FOLDER_KINDS``,
+    compared in lower case, so ``models/Lora`` and ``models/loras`` both count), looked for in the
+    directory and in its ``models`` folder."""
+    wanted = _SHARED_FOLDERS.get(kind, (kind,))
+    found = []
+    for parent in (base, base / "models"):
+        try:
+            entries = [entry for entry in parent.iterdir() if entry.is_dir()]
+        except OSError:
+            continue
+        found += [entry for entry in entries if FOLDER_KINDS.get(entry.name.lower()) in wanted]
+    found.sort(key=lambda folder: (wanted.index(FOLDER_KINDS[folder.name.lower()]), folder.parent != base, folder.name))
+    return [*found, base]
+
+
 SUFFIX = ".safetensors"
 
 
@@ -52,7 +66,7 @@ def find_resource(kind: str, name: str, hash: str | None, model_dirs: list[Path]
                             code="model-refused")
     looked: list[str] = []
     for base in model_dirs:
-        for folder in [base / sub for sub in FOLDERS.get(kind, ())] + [base]:
+        for folder in kind_folders(base, kind):
             looked.append(str(folder))
             path = folder / (stem + SUFFIX)
             if path.is_file():

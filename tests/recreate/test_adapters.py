@@ -194,3 +194,17 @@ def test_an_embeddings_default_trigger_is_its_name_without_the_extension(name, e
     from aigif._recreate._adapters import trigger
 
     assert trigger(aigif.Model(), Adapter(name, kind="embedding")) == expected
+
+
+def test_each_kind_is_looked_for_in_the_folders_of_both_tools(tmp_path):
+    """A1111/Forge and ComfyUI folder names, in any case, under the directory or its models folder;
+    LoRA and LyCORIS share folders, the kind's own first; the directory itself last."""
+    for folder in ("models/Lora", "models/LyCORIS", "models/VAE", "embeddings", "loras", "models/Stable-diffusion"):
+        (tmp_path / folder).mkdir(parents=True)
+    names = lambda kind: [str(p.relative_to(tmp_path)) for p in _resources.kind_folders(tmp_path, kind)]  # noqa: E731
+    assert names("lora") == ["loras", "models/Lora", "models/LyCORIS", "."]
+    assert names("lycoris") == ["models/LyCORIS", "loras", "models/Lora", "."]
+    assert names("vae") == ["models/VAE", "."]
+    assert names("embedding") == ["embeddings", "."]
+    assert names("checkpoint") == ["models/Stable-diffusion", "."]
+    assert names("hypernetwork") == ["."]
