@@ -95,7 +95,9 @@ def save(path: PathLike | None, *, prompt: str, model: str = "aigif-tiny-sd", ne
          model_dirs: Iterable[PathLike] = (), allow_download: bool = False, overwrite: bool = False,
          determinism: str | None = None, max_pixels: int | None = None, max_steps: int | None = None,
          max_threads: int | None = None, progress: Progress | None = None, vae: str | ModelRef | None = None,
-         adapters: Iterable[Adapter] = ()) -> Saved:
+         adapters: Iterable[Adapter] = (), passes: Iterable[Pass] = (),
+         init_image: PathLike | PIL.Image.Image | None = None,
+         mask: PathLike | PIL.Image.Image | None = None, strength: float | None = None) -> Saved:
     """Generate an image with diffusers and write its AIGIF file; returns ``Saved(file, image)``.
 
     ``seed`` is drawn at random and recorded if omitted; ``width``/``height`` default to the model's
@@ -108,7 +110,10 @@ def save(path: PathLike | None, *, prompt: str, model: str = "aigif-tiny-sd", ne
     far as it can be and the file records the one that held. The budget (``max_*``) and ``progress``
     are as for ``recreate``. ``vae`` (a file name or ``ModelRef``) and ``adapters`` (``Adapter``: LoRAs,
     embeddings) are files found under ``model_dirs`` (docs/recreate.md); each is recorded with its
-    SHA-256 unless given a hash. Imports torch.
+    SHA-256 unless given a hash. ``passes`` are the passes after the first (``Pass("hires", 0.5,
+    width=1024, height=1024)``: hires fix). ``init_image`` (a path or ``PIL.Image``) with ``strength``
+    generates image to image, and with ``mask`` (white repaints) inpainting; both are stored in the
+    file losslessly. Imports torch.
     """
     recreation = _recreation()
     file, image = recreation.save(
@@ -117,7 +122,7 @@ def save(path: PathLike | None, *, prompt: str, model: str = "aigif-tiny-sd", ne
         dtype=dtype, device=device, save_pixels=save_pixels, pixel_digest=pixel_digest, image_path=image_path,
         model_dirs=model_dirs, allow_download=allow_download, overwrite=overwrite, determinism=determinism,
         budget=recreation.Budget.of(max_pixels, max_steps, max_threads), progress=progress, vae=vae,
-        adapters=tuple(adapters))
+        adapters=tuple(adapters), passes=tuple(passes), init_image=init_image, mask=mask, strength=strength)
     return Saved(file, image)
 
 

@@ -95,3 +95,53 @@ def smallest_lossless(image, codecs: tuple[str, ...] | None = None) -> tuple[str
     if best is None:
         raise UsageError("no lossless encoding reproduced the pixels exactly", code="invalid-value")
     return best
+
+
+#: R6.10: an init image has three channels (RGB), a mask one (0 keeps, 255 repaints).
+IMAGE_MODES = {3: "RGB", 1: "L"}
+
+
+def encode_image(image, channels: int) -> tuple[str, int, int, bytes]:
+    """An init image (``channels=3``) or mask (``1``) as an R6.10 image: (compressor, width, height, data),
+    a PNG of that many channels, decoded again and compared before it is returned."""
+    mode = IMAGE_MODES[channels]
+    image = image if image.mode == mode else image.convert(mode)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    data = out.getvalue()
+    if decode_image("png", image.width, image.height, data, channels).tobytes() != image.tobytes():
+        raise UsageError("the PNG encoder did not keep the image exactly", code="invalid-value")
+    return "png", image.width, image.height, data
+
+
+def decode_image(compressor: str, width: int, height: int, data: bytes, channels: int):
+    """An R6.10 image -> a PIL image of ``channels`` channels; ``invalid-value`` when it does not decode
+    or its size is not the one recorded."""
+    from PIL import Image
+
+    mode = IMAGE_MODES[channels]
+    if compressor == "none":
+        if len(data) != width * height * channels:
+            raise UsageError(f"{len(data)} bytes of raw samples for a {width}x{height} image of {channels} "
+                             "channel(s)", code="invalid-value")
+        return Image.frombytes(mode, (width, height), data)
+    try:
+        if compressor == "jpegxl":
+            import imagecodecs
+
+            image = Image.fromarray(imagecodecs.jpegxl_decode(data))
+        else:
+            with Image.open(io.BytesIO(data)) as opened:
+                if opened.size != (width, height):  # from the header, before anything is decompressed
+                    raise UsageError(f"the {compressor} image is {opened.width}x{opened.height}, not the "
+                                     f"{width}x{height} recorded", code="invalid-value")
+                opened.load()
+                image = opened.copy()
+    except UsageError:
+        raise
+    except Exception as err:  # noqa: BLE001 - decoders raise many kinds
+        raise UsageError(f"the {compressor} image cannot be decoded here: {err}", code="invalid-value") from None
+    if image.size != (width, height):
+        raise UsageError(f"the {compressor} image is {image.width}x{image.height}, not the {width}x{height} recorded",
+                         code="invalid-value")
+    return image if image.mode == mode else image.convert(mode)

@@ -40,6 +40,8 @@ SCHEDULER_HELP = ("ddim, pndm, lms, euler, euler_a, heun, dpmpp_2m, dpmpp_2m_sde
 MODEL_DIR_HELP = "Look for models in DIR (repeatable): a diffusers folder named after the model."
 DOWNLOAD_HELP = "Fetch a missing model from the Hugging Face Hub."
 DEVICE_HELP = "cpu, cuda, cuda:N or mps."
+HIRES_UPSCALER_HELP = ("With --hires-scale: latent (default), latent-antialiased, latent-bicubic, "
+                       "latent-bicubic-antialiased, latent-nearest, latent-nearest-exact, none, lanczos, nearest.")
 
 
 class Determinism(str, Enum):
@@ -98,6 +100,19 @@ def save(
     max_pixels: Optional[int] = typer.Option(None, "--max-pixels", min=1, metavar="N", help=MAX_PIXELS_HELP),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", min=1, metavar="N", help=MAX_STEPS_HELP),
     max_threads: Optional[int] = typer.Option(None, "--max-threads", min=1, metavar="N", help=MAX_THREADS_HELP),
+    init_image: Optional[Path] = typer.Option(None, "--init-image", metavar="IMAGE",
+                                              help="Image to image from IMAGE (stored in the file; needs --strength)."),
+    strength: Optional[float] = typer.Option(None, "--strength", min=0.0, max=1.0, metavar="X",
+                                             help="With --init-image: the denoising strength, 0-1."),
+    mask: Optional[Path] = typer.Option(None, "--mask", metavar="IMAGE",
+                                        help="With --init-image: inpaint where IMAGE is white (stored in the file)."),
+    hires_scale: Optional[float] = typer.Option(None, "--hires-scale", min=0.0, metavar="X",
+                                                help="Hires fix: a second pass at X times the size."),
+    hires_strength: float = typer.Option(0.5, "--hires-strength", min=0.0, max=1.0, metavar="X",
+                                         help="With --hires-scale: its denoising strength (default 0.5)."),
+    hires_upscaler: Optional[str] = typer.Option(None, "--hires-upscaler", metavar="NAME", help=HIRES_UPSCALER_HELP),
+    hires_steps: Optional[int] = typer.Option(None, "--hires-steps", min=1, max=10_000, metavar="N",
+                                              help="With --hires-scale: the steps it runs (default: --steps)."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ) -> None:
     """Generate an image with diffusers and record it as an AIGIF file."""
@@ -110,8 +125,19 @@ def save(
         raise BadUsage("--karras contradicts --sigmas")
     if image is not None and os.path.abspath(image) == os.path.abspath(output):
         raise BadUsage("--image names OUT.aigif itself; give another file")
+    if (init_image is None) != (strength is None):
+        raise BadUsage("--init-image and --strength go together")
+    if mask is not None and init_image is None:
+        raise BadUsage("--mask needs --init-image")
+    for given, name in ((hires_upscaler, "--hires-upscaler"), (hires_steps, "--hires-steps")):
+        if given is not None and hires_scale is None:
+            raise BadUsage(f"{name} needs --hires-scale")
     recreation = aigif._recreation()  # a missing 'recreate' extra is one line (no torch yet)
+    from .._recreate._passes import LATENT, PIXEL  # no torch
     from .._recreate._schedulers import SCHEDULERS  # no torch
+
+    if hires_upscaler is not None and hires_upscaler not in LATENT and hires_upscaler not in PIXEL:
+        raise BadUsage(f"--hires-upscaler {hires_upscaler!r} is not one of {', '.join([*LATENT, *PIXEL])}")
 
     if scheduler is not None and scheduler not in SCHEDULERS:
         raise BadUsage(f"--scheduler {scheduler!r} is not one of {', '.join(SCHEDULERS)}")
@@ -128,6 +154,14 @@ def save(
     for target in (output, image):  # before the work (the library refuses again at the move)
         if target is not None:
             check_output(target, force)
+    passes = []
+    if hires_scale is not None:  # the pass's size is the first's times the scale, as A1111's 'Upscale by'
+        from .._format._model import Pass
+        from .._recreate._models import entry_for
+
+        default = entry_for(aigif.Model(id=model)).default_size
+        passes.append(Pass("hires", hires_strength, width=int((width or default) * hires_scale),
+                           height=int((height or default) * hires_scale), upscaler=hires_upscaler, steps=hires_steps))
     started = time.perf_counter()
     profile = recreation._determinism.for_save(determinism.value, device)  # portable means nothing on a GPU
     with _progress.steps(f"generating with {model}") as bar:
@@ -137,7 +171,7 @@ def save(
             dtype=dtype.value, device=device, save_pixels=(pixel_codec or True) if save_pixels else False,
             pixel_digest=pixel_digest, image_path=image, model_dirs=model_dir, allow_download=allow_download,
             overwrite=force, budget=recreation.Budget.of(max_pixels, max_steps, max_threads),
-            determinism=profile, progress=bar)
+            determinism=profile, progress=bar, passes=passes, init_image=init_image, mask=mask, strength=strength)
     applied = recreation._determinism.apply(profile)
     size = Path(output).stat().st_size
     raw = obj.data.width * obj.data.height * 3

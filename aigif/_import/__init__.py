@@ -20,7 +20,8 @@ from .._format._model import AigifFile, Compression, Data, Faithfulness, Model, 
 from ._containers import read_carriers
 from ._dialects import parse
 from ._found import Carrier, Found, ImageInfo
-from ._mapping import NOT_RECREATABLE, adapters_for, judge, model_id, parse_hash, scheduler_for, tool_label, vae_for
+from ._mapping import (NOT_RECREATABLE, adapters_for, embedding_triggers_for, encoded_prompt, judge, model_id,
+                       parse_hash, passes_for, scheduler_for, tool_label, vae_for)
 
 __all__ = ["import_image", "ImportReport", "IMAGE_SUFFIXES", "LOOKED_IN"]
 
@@ -87,7 +88,11 @@ def _to_aigif(found: Found, info: ImageInfo, carriers: list[Carrier], name: str)
     notes: list[str] = []
     scheduler = scheduler_for(found)
     model_value, model_known = model_id(found.model_name)
+    _size_written_after_the_passes(found, info, notes)
     verdict = judge(found, scheduler, model_known)
+    passes, pass_reasons = passes_for(found, scheduler)
+    for level, reason in pass_reasons:
+        verdict.lower(level, reason)
     width = found.width if found.width is not None else info.width
     height = found.height if found.height is not None else info.height
     if found.width is None or found.height is None:
@@ -131,10 +136,16 @@ def _to_aigif(found: Found, info: ImageInfo, carriers: list[Carrier], name: str)
         scheduler_options=scheduler.options if scheduler else Model().scheduler_options,
         scheduler_config=dict(scheduler.config) if scheduler else {},
         vae=vae_for(found), adapters=adapters_for(found), clip_skip=clip_skip,
+        embedding_triggers=embedding_triggers_for(found),
     )
-    data = Data(prompt=found.prompt or "", negative_prompt=found.negative_prompt or "", width=width,
+    prompt = encoded_prompt(found, found.prompt)
+    if prompt != (found.prompt or ""):
+        notes.append(f"{tool_label(found.tool)} takes its <lora:…>-style tags out of the prompt before encoding it: "
+                     "the prompt is stored without them (the adapters record them; the source metadata keeps the "
+                     "prompt as written)")
+    data = Data(prompt=prompt, negative_prompt=found.negative_prompt or "", width=width,
                 height=height, seed=seed, steps=steps, guidance_scale=float(guidance), rng=rng,
-                eta=float(found.eta or 0.0), strength=strength)
+                eta=float(found.eta or 0.0), strength=strength, passes=passes)
     source = Source(tool=tool_label(found.tool), version=found.tool_version or None,
                     faithfulness=Faithfulness(verdict.level, tuple(verdict.reasons)),
                     metadata=tuple(SourceText(c.where, c.key, c.text) for c in carriers))
@@ -142,6 +153,29 @@ def _to_aigif(found: Found, info: ImageInfo, carriers: list[Carrier], name: str)
                     source=source)
     return obj, verdict, notes
 
+
+
+def _size_written_after_the_passes(found: Found, info: ImageInfo, notes: list[str]) -> None:
+    """A hires image whose ``Size`` is the final size: the first pass's size is derived from the factor.
+
+    A1111 and Forge write the first pass's size; a writer that writes the final one instead is
+    recognised by the image itself: as big as ``Size``, where a factor above 1 says it should be bigger."""
+    hires = next((p for p in found.later if p.kind == "hires"), None)
+    if hires is None or not hires.scale or hires.scale <= 1 or not found.width or not found.height:
+        return
+    image = (info.width, info.height)
+    if image != (found.width, found.height) or (hires.width, hires.height) == image:
+        return
+    first = (round(found.width / hires.scale), round(found.height / hires.scale))
+    if (int(first[0] * hires.scale), int(first[1] * hires.scale)) != (found.width, found.height):
+        notes.append(f"the metadata's size {found.width}x{found.height} is the image's final size, and no first-pass "
+                     f"size gives it at x{hires.scale}: kept as the generation size")
+        return
+    notes.append(f"the metadata's size {found.width}x{found.height} is taken as the image's final size (the image is "
+                 f"that big, and the hires fix upscales x{hires.scale}): the first pass was {first[0]}x{first[1]} "
+                 "(an image A1111 saved before its hires fix would look the same)")
+    hires.width, hires.height = found.width, found.height
+    found.width, found.height = first
 
 
 def _with_pixels(obj: AigifFile, name: str, info: ImageInfo):

@@ -39,6 +39,32 @@ class Lora:
     weight: float = 1.0
     hash: str | None = None  # as the tool wrote it ("45b5bd0819cf", "blake3:…")
     kind: str = "lora"  # "lora", "lycoris", "embedding", "hypernetwork", …  (aigif adapter kinds)
+    hash_kind: str | None = None  # the hash kind when its length does not say it: "sha256-12" (A1111 TI hashes)
+    clip_weight: float | None = None  # ComfyUI LoraLoader strength_clip when it differs from the weight
+
+
+@dataclass
+class FoundPass:
+    """A pass after the first (hires fix, refiner), in the source's vocabulary. ``None``: not recorded."""
+
+    kind: str  # "hires" | "refiner"
+    strength: float | None = None  # hires: denoising strength; refiner: the switch point (0-1)
+    width: int | None = None  # the size the pass upscales to
+    scale: float | None = None  # the factor the source gave instead of a size (A1111 "Hires upscale")
+    height: int | None = None
+    upscaler: str | None = None  # an AIGIF upscaler (registry 7.17) or an upscaling model's name
+    upscaler_hash: str | None = None
+    model: str | None = None  # a checkpoint other than the first pass's (refiner, "Hires checkpoint")
+    model_hash: str | None = None
+    sampler: str | None = None  # the tool's own names, as for the first pass
+    schedule: str | None = None
+    steps: int | None = None
+    guidance_scale: float | None = None
+    prompt: str | None = None
+    negative_prompt: str | None = None
+    summary: str = ""  # how the source described it, for the verdict ("Latent (nearest-exact), x1.5, denoise 0.6")
+    problems: list[str] = field(default_factory=list)  # what of this pass AIGIF cannot record
+    approximations: list[str] = field(default_factory=list)  # what it records only approximately
 
 
 @dataclass
@@ -69,6 +95,7 @@ class Found:
     rng: str | None = None  # "cpu", "gpu", "nv" (A1111 RNG setting; ComfyUI: "cpu")
     hires: dict[str, str] | None = None  # a second (hires fix / upscale) pass: its parameters as written
     passes: int = 1  # sampler passes that shaped the image (2 for hires fix, refiner, multi-sampler graphs)
+    later: list[FoundPass] = field(default_factory=list)  # the passes after the first that could be read
     img2img: bool = False  # the image came from an init image (not stored in the source)
     extra: dict[str, str] = field(default_factory=dict)  # every other key/value the tool wrote, as text
     carriers: list[Carrier] = field(default_factory=list)  # the texts this record was parsed from, verbatim

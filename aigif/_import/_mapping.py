@@ -9,11 +9,13 @@ source said is dropped, because the verbatim metadata travels with the file as w
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import dataclass, field
 
-from .._format._model import Adapter, ModelRef, SchedulerOptions
+from .._format import _limits as L
+from .._format._model import Adapter, ModelRef, Pass, SchedulerOptions
 from .._format._registry import HASH_LENGTHS, REGISTRIES
 from ._found import Found
 
@@ -216,8 +218,11 @@ def _hub_repos() -> dict[str, str]:
     return {name: repo for name, repo in hf.items() if repo}
 
 
-def parse_hash(text: str | None) -> str | None:
-    """A tool's hash text -> AIGIF hash text ``kind:hex`` (R4.5), or None when it is not a hash we know."""
+def parse_hash(text: str | None, kind_hint: str | None = None) -> str | None:
+    """A tool's hash text -> AIGIF hash text ``kind:hex`` (R4.5), or None when it is not a hash we know.
+
+    The kind comes from a ``kind:`` prefix, else from ``kind_hint`` when the length fits it (A1111's
+    ``TI hashes`` are ``sha256-12``, its ``Lora hashes`` AutoV3: both 12 digits), else from the length."""
     if not text:
         return None
     value = text.strip().lower()
@@ -225,12 +230,14 @@ def parse_hash(text: str | None) -> str | None:
     if ":" in value:
         kind, value = value.split(":", 1)
         kind = {"blake3": "blake3", "sha256": "sha256", "autov2": "autov2", "autov1": "autov1",
-                "autov3": "autov3"}.get(kind)
+                "autov3": "autov3", "sha256-12": "sha256-12"}.get(kind)
         if kind is None:
             return None
     value = value.removeprefix("0x")
     if not re.fullmatch(r"[0-9a-f]+", value):
         return None
+    if kind is None and kind_hint and HASH_LENGTHS.get(kind_hint) == len(value) / 2:
+        kind = kind_hint
     kind = kind or _HASH_BY_LENGTH.get(len(value))
     if kind is None or HASH_LENGTHS.get(kind) != len(value) // 2 or len(value) % 2:
         return None
@@ -240,9 +247,122 @@ def parse_hash(text: str | None) -> str | None:
 def adapters_for(found: Found) -> tuple[Adapter, ...]:
     out = []
     for lora in found.loras:  # a kind without a registry code is kept by name (R4.7)
-        out.append(Adapter(name=lora.name, kind=lora.kind or "lora", hash=parse_hash(lora.hash),
+        out.append(Adapter(name=lora.name, kind=lora.kind or "lora", hash=parse_hash(lora.hash, lora.hash_kind),
                            weight=float(lora.weight)))
     return tuple(out)
+
+
+#: R6.11: an embedding is triggered by its name without these extensions, unless field 27 says otherwise.
+_TRIGGER_EXTENSIONS = ("safetensors", "pt", "bin", "ckpt", "pth")
+
+
+def embedding_triggers_for(found: Found) -> dict[str, str]:
+    """Field 27, only where the default trigger (the name's stem) is not the text the prompt uses.
+
+    A1111's ``TI hashes`` name each embedding as the prompt writes it, which is the default trigger,
+    so the map is empty unless a name happens to end in a model-file extension."""
+    out = {}
+    for lora in found.loras:
+        if lora.kind == "embedding" and lora.name.rpartition(".")[2].lower() in _TRIGGER_EXTENSIONS \
+                and "." in lora.name:
+            out[lora.name] = lora.name
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Prompts: A1111's extra-network tags
+
+#: Tools that take ``<lora:…>``-style tags out of the positive prompt before encoding it
+#: (A1111 ``extra_networks.parse_prompt``: every match of ``<(\w+):([^>]+)>`` becomes "").
+EXTRA_NETWORK_TOOLS = {"automatic1111", "forge", "sdnext", "civitai"}
+_EXTRA_NETWORK = re.compile(r"<(\w+):([^>]+)>")
+
+
+def encoded_prompt(found: Found, text: str | None) -> str:
+    """The positive prompt as the tool encoded it: extra-network tags removed where the tool removes them."""
+    text = text or ""
+    return _EXTRA_NETWORK.sub("", text) if found.tool in EXTRA_NETWORK_TOOLS else text
+
+
+# ---------------------------------------------------------------------------------------------
+# Passes after the first (R6.9)
+
+_UPSCALERS = set(REGISTRIES["upscaler"].codes)
+
+
+def passes_for(found: Found, first: SchedulerChoice | None) -> tuple[tuple[Pass, ...], list[tuple[str, str]]]:
+    """The passes the source recorded (field 25), and (level, reason) pairs for the verdict."""
+    out: list[Pass] = []
+    reasons: list[tuple[str, str]] = []
+    for later in found.later[:L.MAX_PASSES]:
+        what = f"the {later.kind} pass" + (f" ({later.summary})" if later.summary else "")
+        said = len(reasons)
+        for problem in later.problems:
+            reasons.append((NOT_RECREATABLE, f"{what}: {problem}"))
+        for approximation in later.approximations:
+            reasons.append((APPROXIMATE, f"{what}: {approximation}"))
+        strength = later.strength
+        if strength is None or not 0.0 <= strength <= 1.0:
+            reasons.append((NOT_RECREATABLE, f"{what}: its strength {strength} is not a fraction 0-1"))
+            continue
+        width, height = later.width, later.height
+        if width is not None and height is not None:
+            if not (L.MIN_SIZE <= width <= L.MAX_SIZE and L.MIN_SIZE <= height <= L.MAX_SIZE):
+                reasons.append((NOT_RECREATABLE, f"{what}: its size {width}x{height} is outside "
+                                                 f"{L.MIN_SIZE}..{L.MAX_SIZE}"))
+                width = height = None
+            elif width % 8 or height % 8:  # the source's latents (and so its result) are a multiple of 8
+                rounded = (width // 8 * 8, height // 8 * 8)
+                reasons.append((APPROXIMATE, f"{what}: the source resized to {width}x{height}, which its latents "
+                                             f"round down to {rounded[0]}x{rounded[1]}, the size recorded"))
+                width, height = rounded
+        else:
+            width = height = None
+        upscaler = later.upscaler
+        upscaler_hash = parse_hash(later.upscaler_hash) if upscaler else None
+        left_out = None  # why the recreator leaves this pass out (it runs hires passes with AIGIF's upscalers)
+        if upscaler is not None and upscaler not in _UPSCALERS:
+            reasons.append((APPROXIMATE, f"{what} needs the upscaling model {upscaler!r}"
+                                         + (f" ({upscaler_hash})" if upscaler_hash else "")))
+            left_out = "the recreator cannot load upscaling models yet"
+        model = model_hash = None
+        if later.model:
+            model, known = model_id(later.model)
+            model_hash = parse_hash(later.model_hash)
+            if not known:
+                reasons.append((APPROXIMATE, f"{what} needs the model {model!r}"
+                                             + (f" ({model_hash})" if model_hash else "")
+                                             + ": recreation needs a local copy (--model-dir)"))
+            left_out = left_out or "the recreator does not run a pass with its own model yet"
+        scheduler = None
+        if later.sampler:
+            choice = scheduler_for(dataclasses.replace(found, sampler=later.sampler, schedule=later.schedule))
+            if choice is not None:
+                scheduler = choice.name
+                if not choice.equivalent:
+                    reasons.append((NOT_RECREATABLE, f"{what}: sampler {choice.name!r} has no diffusers equivalent"))
+                elif first is not None and (choice.options, dict(choice.config)) != (first.options, dict(first.config)):
+                    reasons.append((APPROXIMATE, f"{what}: its schedule ({later.schedule or 'default'}) differs from "
+                                                 "the first pass's; AIGIF records one set of scheduler options"))
+        prompt = negative = None
+        if later.prompt is not None or later.negative_prompt is not None:
+            prompt = encoded_prompt(found, later.prompt)
+            negative = later.negative_prompt or ""
+        out.append(Pass(later.kind, float(strength), width=width, height=height, upscaler=upscaler,
+                        upscaler_hash=upscaler_hash, model=model, model_hash=model_hash, scheduler=scheduler,
+                        steps=later.steps, guidance_scale=later.guidance_scale, prompt=prompt,
+                        negative_prompt=negative))
+        if later.kind == "refiner":
+            left_out = "the recreator does not run refiner passes yet"
+        elif later.kind != "hires":
+            left_out = f"the recreator does not know pass kind {later.kind!r}"
+        if left_out:
+            reasons.append((APPROXIMATE, f"{what}: {left_out}; a forced recreation leaves the pass out"))
+        if len(reasons) == said:  # each pass is named, also one the recreator runs as recorded (lowers nothing)
+            reasons.append((EXACT, f"{what}: recorded as pass {len(out) + 1}, which the recreator runs"))
+    if len(found.later) > L.MAX_PASSES:
+        reasons.append((NOT_RECREATABLE, f"{len(found.later) + 1} passes; AIGIF records at most {L.MAX_PASSES + 1}"))
+    return tuple(out), reasons
 
 
 def vae_for(found: Found) -> ModelRef | None:
@@ -283,15 +403,18 @@ def judge(found: Found, scheduler: SchedulerChoice | None, model_known: bool) ->
             verdict.lower(NOT_RECREATABLE, "the sampler is the model's own default, which the image does not name")
         else:
             verdict.lower(NOT_RECREATABLE, f"sampler {scheduler.name!r} has no diffusers equivalent")
-    if found.passes > 1:
-        verdict.lower(NOT_RECREATABLE, f"{found.passes} sampler passes (e.g. hires fix or a refiner); "
-                                       "AIGIF v1 records one")
+    unread = found.passes - 1 - len(found.later)
+    if unread > 0:
+        verdict.lower(NOT_RECREATABLE, f"{found.passes} sampler passes, {unread} of which the metadata does not "
+                                       "describe well enough to record")
     if found.img2img:
         verdict.lower(NOT_RECREATABLE, "img2img: the source image is not stored")
     _unsupported_by_the_recreator(found, scheduler, verdict)
     if not model_known:
-        verdict.lower(APPROXIMATE, f"model {found.model_name!r} is not in the AIGIF registry: recreation needs "
-                                   "a local copy (--model-dir)" if found.model_name else "the model is not recorded")
+        model_hash = parse_hash(found.model_hash)
+        verdict.lower(APPROXIMATE, f"model {found.model_name!r}{f' ({model_hash})' if model_hash else ''} is not in "
+                                   "the AIGIF registry: recreation needs a local copy (--model-dir)"
+                      if found.model_name else "the model is not recorded")
     native = diffusers_native(found)
     if not native:
         if found.rng in (None, "gpu"):
@@ -300,7 +423,7 @@ def judge(found: Found, scheduler: SchedulerChoice | None, model_known: bool) ->
                                    "results are close, not identical")
     if found.rng == "nv":
         verdict.lower(APPROXIMATE, "A1111 'NV' noise (a CPU emulation of NVIDIA's RNG) has no diffusers equivalent")
-    prompt_text = (found.prompt or "") + "\n" + (found.negative_prompt or "")
+    prompt_text = encoded_prompt(found, found.prompt) + "\n" + (found.negative_prompt or "")
     if _WEIGHTING.search(prompt_text):
         verdict.lower(APPROXIMATE, "the prompt uses weighting syntax that plain diffusers reads as text")
     if found.eta not in (None, 0.0) and not native:
@@ -320,12 +443,32 @@ def _unsupported_by_the_recreator(found: Found, scheduler: SchedulerChoice | Non
         verdict.lower(APPROXIMATE, f"{'Karras' if sigmas == 'karras' else sigmas} sigmas: diffusers' "
                                    f"{NO_SIGMA_OPTIONS[scheduler.name]} has no use_{sigmas}_sigmas option, so a "
                                    "recreation keeps the scheduler's default schedule")
-    if found.loras:
-        names = ", ".join(f"{lora.kind or 'lora'} {lora.name!r}" for lora in found.loras[:3])
-        more = f" and {len(found.loras) - 3} more" if len(found.loras) > 3 else ""
-        verdict.lower(APPROXIMATE, f"adapters ({names}{more}) are left out: the recreator does not apply "
-                                   "adapters yet")
+    for adapter in adapters_for(found):  # each resource a recreation needs, by name and hash
+        hashed = f", {adapter.hash}" if adapter.hash else ""
+        if adapter.kind in ("lora", "lycoris", "embedding"):
+            weight = "" if adapter.kind == "embedding" else f"weight {fmt(adapter.weight)}"
+            detail = ", ".join(part for part in (weight, hashed.lstrip(", ")) if part)
+            verdict.lower(APPROXIMATE, f"needs {adapter.kind} {adapter.name!r}" + (f" ({detail})" if detail else "")
+                          + _LOOKED_UP[bool(adapter.hash)])
+            if adapter.kind == "embedding" and adapter.weight != 1.0:
+                verdict.lower(APPROXIMATE, f"adapter {adapter.name!r}: an embedding is applied at weight 1, "
+                                           f"not {fmt(adapter.weight)}")
+        else:
+            verdict.lower(APPROXIMATE, f"adapter {adapter.name!r} is a {adapter.kind}{hashed}, which the recreator "
+                                       "cannot apply: a forced recreation leaves it out")
+    for lora in found.loras:
+        if lora.clip_weight is not None and lora.clip_weight != lora.weight:
+            verdict.lower(APPROXIMATE, f"{lora.kind} {lora.name!r}: model strength {fmt(lora.weight)} and clip "
+                                       f"strength {fmt(lora.clip_weight)} differ; AIGIF records one weight (the "
+                                       "model's), which a recreation applies to both")
     vae = vae_for(found)
     if vae is not None:
-        verdict.lower(APPROXIMATE, f"VAE {vae.name!r} is left out: the recreator does not load a separate VAE yet "
-                                   "(the model's own is used)")
+        verdict.lower(APPROXIMATE, f"needs VAE {vae.name!r}" + (f" ({vae.hash})" if vae.hash else "")
+                      + _LOOKED_UP[bool(vae.hash)])
+
+
+_LOOKED_UP = {True: ": found by name and checked by hash under --model-dir", False: ": found by name under --model-dir"}
+
+
+def fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)

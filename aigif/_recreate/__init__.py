@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .._format._write import dumps
-from .._errors import RecreateError
+from .._errors import RecreateError, UsageError
 from .._format._read import read
 from .._files import check_target, write_all_atomic
-from .._format._model import (Adapter, AigifFile, Compression, Data, Model, ModelRef, Payload, Platform,
-                              SchedulerOptions)
+from .._format._model import (Adapter, AigifFile, Compression, Data, Image, Model, ModelRef, Pass, Payload,
+                              Platform, SchedulerOptions)
 from .. import _pixels
 from . import _determinism, _models
 from ._safety import Budget, Problem, screen
@@ -151,7 +151,8 @@ def preflight(obj: AigifFile, *, device: str = "cpu", force: bool = False, budge
     In order: the budget and the model's name (``screen``, before torch is imported), the file's
     determinism profile (``prepare_for``), then what this recreator cannot honour (the size, the
     scheduler and its options and configuration, the model's registry code, the data type, the
-    device, the RNG, a VAE, adapters, img2img strength, embedded weights). Needs no model weights,
+    device, the RNG, a VAE, adapters, img2img strength and the init image, the passes after the first
+    (refiner passes, upscaling models, their sizes and schedulers), embedded weights). Needs no model weights,
     and does not look for them: whether the model is here is ``Engine.load``'s question.
 
     Raises ``RecreateError`` for what is refused (``limit-exceeded``, ``model-refused``,
@@ -199,7 +200,8 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
          dtype: str = "float32", device: str = "cpu", save_pixels: bool = False, pixel_digest: bool = False,
          image_path=None, model_dirs=(), allow_download: bool = False, overwrite: bool = False,
          engine: Engine | None = None, budget: Budget = Budget(), determinism: str | None = None,
-         progress=None, vae: str | ModelRef | None = None, adapters: tuple[Adapter, ...] = ()):
+         progress=None, vae: str | ModelRef | None = None, adapters: tuple[Adapter, ...] = (),
+         passes: tuple[Pass, ...] = (), init_image=None, mask=None, strength: float | None = None):
     """Generate an image with diffusers and write its AIGIF file (and, if asked, the PNG).
 
     ``save_pixels`` embeds the pixels: ``True`` in the smallest lossless codec available, or a
@@ -213,7 +215,9 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
     records the one that held (``_determinism.apply`` says why, if that is not the one asked for).
     ``progress``, if given, is called with ``(step, total)`` after each diffusion step. ``vae`` (a file
     name, or a ``ModelRef``) and ``adapters`` (LoRAs, embeddings) are found under ``model_dirs``; the
-    file records each one's SHA-256 unless a hash was given.
+    file records each one's SHA-256 unless a hash was given. ``passes`` are the passes after the first
+    (``Pass``: hires fix). ``init_image`` (a path or PIL image) with ``strength`` makes it image to image,
+    and ``mask`` (white repaints) inpainting: both are stored losslessly in the file (fields 29, 31).
     """
     profile = _determinism.for_save(determinism, device if engine is None else engine.device)
     _determinism.prepare(profile)
@@ -235,7 +239,8 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
                     scheduler_options=scheduler_options, vae=parts[0], adapters=parts[1]),
         data=Data(prompt=prompt, negative_prompt=negative_prompt, height=height or entry.default_size,
                   width=width or entry.default_size, seed=secrets.randbits(32) if seed is None else seed,
-                  steps=steps, guidance_scale=guidance_scale),
+                  steps=steps, guidance_scale=guidance_scale, strength=strength, passes=tuple(passes)),
+        payload=Payload(init_image=_stored_image(init_image, 3), mask=_stored_image(mask, 1)),
     )
     dumps(draft)  # every value is checked (and refused with a UsageError) before anything runs
     screen(draft, budget)
@@ -252,11 +257,28 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
         codec, pixels = _pixels.smallest_lossless(image, None if save_pixels is True else (save_pixels,))
     obj = dataclasses.replace(
         draft, platform=used, compression=Compression(pixel_compressor=codec),
-        payload=Payload(pixels=pixels, pixel_digest=_engine.pixel_digest(image) if pixel_digest else None))
+        payload=dataclasses.replace(draft.payload, pixels=pixels,
+                                    pixel_digest=_engine.pixel_digest(image) if pixel_digest else None))
     outputs = [(path, dumps(obj)), (image_path, _engine.encode_png(image) if image_path is not None else b"")]
     write_all_atomic([(target, data) for target, data in outputs if target is not None],
                      overwrite=overwrite)  # both or neither, also when replacing
     return obj, image
+
+
+def _stored_image(source, channels: int) -> Image | None:
+    """An init image (3 channels) or mask (1) to store (R6.10): a path or PIL image, kept as a lossless PNG."""
+    if source is None:
+        return None
+    from PIL import Image as PIL
+
+    if not hasattr(source, "convert"):
+        try:
+            with PIL.open(source) as opened:
+                source = opened.convert(_pixels.IMAGE_MODES[channels])
+        except (OSError, ValueError) as err:  # not an image, or one Pillow cannot read
+            raise UsageError(f"{source}: cannot read the {'init image' if channels == 3 else 'mask'}: {err}",
+                             code="invalid-value") from None
+    return Image(*_pixels.encode_image(source, channels))
 
 
 def verify(source, image, **options) -> tuple[Recreation, Comparison]:

@@ -24,7 +24,7 @@ import torch
 from .. import _pixels
 from .._errors import RecreateError, UsageError
 from .._format._model import AigifFile, Model
-from . import _adapters, _determinism, _models, _platform, _resources, _safety, _schedulers
+from . import _adapters, _determinism, _models, _passes, _platform, _resources, _safety, _schedulers
 from ._safety import Problem
 
 # Read by diffusers when it is first imported, which is after this module (notes §5: "disables remote
@@ -84,14 +84,13 @@ def preflight(obj: AigifFile, device: str) -> list[Problem]:
     if data.rng not in ("cpu", "cuda") or (data.rng == "cuda" and kind != "gpu"):
         problems.append((f"noise from RNG {data.rng!r} cannot be reproduced on {device}", "data.rng"))
     problems += _adapters.refusals(model)  # adapter kinds this version cannot apply
-    if obj.payload.init_image is not None:  # R6.10
-        problems.append(("img2img and inpainting from the stored init image are not recreated yet",
-                         "payload.mask" if obj.payload.mask is not None else "payload.init_image"))
-    elif data.strength is not None:
+    if obj.payload.init_image is not None and data.strength is None:  # R6.10 (a reader refuses it; an object may not)
+        problems.append(("the init image needs a strength (field 15), which the file does not hold", "data.strength"))
+    if obj.payload.mask is not None and obj.payload.init_image is None:
+        problems.append(("the mask needs an init image, which the file does not hold", "payload.mask"))
+    if obj.payload.init_image is None and data.strength is not None:  # R6.10: the reader refuses the converse
         problems.append(("img2img (strength) needs an init image, which the file does not hold", "data.strength"))
-    if data.passes:  # R6.9
-        kinds = ", ".join(sorted({str(p.kind) for p in data.passes}))
-        problems.append((f"passes after the first ({kinds}) are not recreated yet", "data.passes"))
+    problems += _passes.refusals(obj)[0]  # R6.9: refiner passes, upscaling models, another model
     embeddings = {a.name for a in model.adapters if a.kind == "embedding"}
     problems += [(f"embedding trigger for {name!r}, which is not an embedding of this file", "model.embedding_triggers")
                  for name in model.embedding_triggers if name not in embeddings]  # R6.11
@@ -201,30 +200,106 @@ class Engine:
         attention = self._attention(obj)
         _set_attention(pipe, attention)
         generator_device = "cuda" if data.rng == "cuda" and _platform.device_kind(self.device) == "gpu" else "cpu"
-        generator = torch.Generator(generator_device).manual_seed(data.seed)
         arguments = dict(prompt=data.prompt, negative_prompt=data.negative_prompt or None, height=data.height,
-                         width=data.width, num_inference_steps=data.steps, guidance_scale=data.guidance_scale,
-                         generator=generator, output_type="pil")
+                         width=data.width, num_inference_steps=data.steps, guidance_scale=data.guidance_scale)
         if data.eta:
             arguments["eta"] = data.eta
         if data.guidance_rescale:
             arguments["guidance_rescale"] = data.guidance_rescale
         if obj.model.clip_skip:
             arguments["clip_skip"] = obj.model.clip_skip
-        if progress is not None and "callback_on_step_end" in inspect.signature(pipe.__call__).parameters:
+        callback = {}
+        if progress is not None:
             def step_end(pipeline, step, timestep, tensors):  # diffusers' per-step callback; tensors unchanged
                 progress(step + 1, pipeline.num_timesteps)
                 return tensors
 
-            arguments["callback_on_step_end"] = step_end
+            callback["callback_on_step_end"] = step_end
+        _, skipped = _passes.refusals(obj)  # what preflight refused; here only when forced: skipped
+        passes = [step for index, step in enumerate(data.passes) if index not in skipped]
         with deterministic(applied, obj.platform.threads), torch.inference_mode():
             try:
-                image = pipe(**arguments).images[0]
+                image = self._run(loaded, obj, arguments, callback, passes, generator_device)
+            except RecreateError:
+                raise
             except Exception as err:  # noqa: BLE001 - e.g. a clip skip deeper than the text encoder
                 raise RecreateError(f"diffusers cannot run this file's settings: {type(err).__name__}: {err}",
                                     code="cannot-honour") from None
             used = _platform.current(self.device, attention, applied)
         return image, used
+
+    def _run(self, loaded: Loaded, obj: AigifFile, arguments: dict, callback: dict, passes: list,
+             generator_device: str):
+        """The first pass (text or image to image, or inpainting), then each later pass on its result.
+        Each pass returns latents when the next one upscales latents, else a PIL image."""
+        pipe, data = loaded.pipe, obj.data
+
+        def seeded():  # every pass starts a new generator from the file's seed (A1111's hires pass does)
+            return torch.Generator(generator_device).manual_seed(data.seed)
+
+        def output(index: int) -> str:
+            return "latent" if index < len(passes) and _passes.upscaler(passes[index]) in _passes.LATENT else "pil"
+
+        first = _passes.init_inputs(obj)
+        runner = pipe
+        if first:
+            runner = self._derived(pipe, "inpainting" if "mask_image" in first else "image")
+        call = {**arguments, **first, **callback, "generator": seeded(), "output_type": output(0)}
+        result = runner(**_passes.accepted(runner, call, "payload.init_image" if first else "data")).images
+        width, height = data.width, data.height
+        for index, step in enumerate(passes):
+            width, height = step.width or width, step.height or height
+            if _passes.upscaler(step) in _passes.LATENT:
+                current = _passes.upscale_latents(result, step, width, height, pipe.vae_scale_factor)
+            else:
+                current = _passes.upscale_pixels(result[0], step, width, height)
+            result = self._hires(loaded, obj, step, current, arguments, callback, seeded(), output(index + 1),
+                                 f"data.passes[{index}]")
+        return result[0]
+
+    def _hires(self, loaded: Loaded, obj: AigifFile, step, current, arguments: dict, callback: dict, generator,
+               output_type: str, where: str):
+        """One hires pass: ``current`` (upscaled latents or image) denoised again from the pass's strength."""
+        if step.strength == 0:  # nothing to denoise: the upscaled image is the pass's result
+            vae = loaded.pipe.vae
+            if output_type == "latent":  # the next pass upscales latents
+                if torch.is_tensor(current):
+                    return current
+                pixels = loaded.pipe.image_processor.preprocess(current).to(vae.device, vae.dtype)
+                return vae.encode(pixels).latent_dist.mode() * vae.config.scaling_factor
+            if not torch.is_tensor(current):
+                return [current]
+            decoded = vae.decode(current / vae.config.scaling_factor, return_dict=False)[0]
+            return loaded.pipe.image_processor.postprocess(decoded, output_type="pil")
+        runner = self._derived(loaded.pipe, "image")
+        runner.scheduler = _schedulers.build(_passes.pass_model(obj.model, step), loaded.base_scheduler, obj.data.seed)
+        steps = step.steps or obj.data.steps
+        schedule, strength = _passes.denoising(steps, step.strength)
+        call = {**arguments, **callback, "image": current, "strength": strength, "generator": generator,
+                "num_inference_steps": schedule, "output_type": output_type}
+        if step.guidance_scale is not None:
+            call["guidance_scale"] = step.guidance_scale
+        if step.prompt is not None:
+            call["prompt"], call["negative_prompt"] = step.prompt, step.negative_prompt or None
+        return runner(**_passes.accepted(runner, call, where)).images
+
+    @staticmethod
+    def _derived(pipe, task: str):
+        """diffusers' image-to-image or inpainting pipeline over the loaded pipeline's components (the
+        same modules, so LoRAs, embeddings, the VAE and the attention processor are the file's).
+        Inpainting with a 4-channel UNet is diffusers' blend of the noised init latents outside the mask."""
+        import diffusers
+
+        auto = diffusers.AutoPipelineForInpainting if task == "inpainting" else diffusers.AutoPipelineForImage2Image
+        try:
+            derived = auto.from_pipe(pipe)
+        except Exception as err:  # noqa: BLE001 - a pipeline with no image-to-image counterpart
+            raise RecreateError(f"{type(pipe).__name__} has no {task}-to-image pipeline in diffusers: {err}",
+                                code="cannot-honour", path="data.passes" if task == "image" else "payload.mask") \
+                from None
+        derived.scheduler = pipe.scheduler
+        derived.set_progress_bar_config(disable=True)
+        return derived
 
 
 def _no_safety_checker(cls) -> dict:

@@ -54,6 +54,24 @@ class Budget:
         if data.steps > self.max_steps:
             raise RecreateError(f"{data.steps:,} steps is over the recreation budget of {self.max_steps:,} "
                                 "(--max-steps raises it)", code="limit-exceeded", path="data.steps")
+        width, height = data.width, data.height
+        for index, step in enumerate(data.passes):  # R6.9: each pass at its size (absent: the one before)
+            width, height = step.width or width, step.height or height
+            where = f"data.passes[{index}]"
+            if width * height > self.max_pixels:
+                raise RecreateError(f"pass {index + 2} at {width}x{height} is {width * height:,} pixels, over the "
+                                    f"recreation budget of {self.max_pixels:,} (--max-pixels raises it)",
+                                    code="limit-exceeded", path=where)
+            if (step.steps or 0) > self.max_steps:
+                raise RecreateError(f"pass {index + 2} has {step.steps:,} steps, over the recreation budget of "
+                                    f"{self.max_steps:,} (--max-steps raises it)", code="limit-exceeded", path=where)
+        for name in ("init_image", "mask"):  # R6.10: decoded before anything runs
+            image = getattr(obj.payload, name)
+            if image is not None and image.width * image.height > self.max_pixels:
+                raise RecreateError(f"the {name.replace('_', ' ')} is {image.width}x{image.height}, "
+                                    f"{image.width * image.height:,} pixels, over the recreation budget of "
+                                    f"{self.max_pixels:,} (--max-pixels raises it)", code="limit-exceeded",
+                                    path=f"payload.{name}")
         if threads is not None and threads > self.max_threads:
             raise RecreateError(f"{threads:,} threads is over the recreation budget of {self.max_threads:,} "
                                 "(--max-threads raises it)", code="limit-exceeded", path="platform.threads")

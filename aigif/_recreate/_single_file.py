@@ -34,11 +34,17 @@ _REFINER_BIG_G = "conditioner.embedders.0.model.transformer.resblocks.0.attn.in_
 class Family:
     """What a checkpoint is: its configuration folder's name, pipeline and prediction type."""
 
-    name: str  # "sd1" | "sd2" | "sdxl-base" | "sdxl-refiner" | "aigif-tiny-sd"
+    #: "sd1" | "sd2" (512-base, epsilon) | "sd2-v" (768-v) | "sdxl-base" | "sdxl-refiner" | "aigif-tiny-sd"
+    name: str
     pipeline: str
-    #: "epsilon" | "v_prediction"; None where the weights do not say (SD 2.x: 512-base is epsilon,
-    #: 768-v is v-prediction, with the same shapes) and the configuration's default applies
+    #: "epsilon" | "v_prediction": what the file says (a ``v_pred`` key, ``modelspec.prediction_type``)
+    #: or the family's own; the configuration's scheduler is given it
     prediction: str | None = None
+
+
+#: ``modelspec.architecture`` (Stability-AI/ModelSpec) of the SD 2.x variants, which have the same shapes
+_SD2_ARCHITECTURES = {"stable-diffusion-v2-512": "sd2", "stable-diffusion-v2-768-v": "sd2-v"}
+_MODELSPEC_PREDICTION = {"v": "v_prediction", "epsilon": "epsilon"}
 
 
 def read_header(path: Path) -> dict:
@@ -71,15 +77,26 @@ def family(header: dict, path: Path) -> Family:
         entry = header.get(key)
         return entry.get("shape") if isinstance(entry, dict) else None
 
-    v_pred = "v_pred" in header  # the marker key that v-prediction SDXL checkpoints carry (e.g. NoobAI)
-    prediction = "v_prediction" if v_pred else None
+    found = header.get("__metadata__")
+    metadata: dict = found if isinstance(found, dict) else {}
+    # A ``v_pred`` marker key (what v-prediction SDXL checkpoints such as NoobAI carry), else the SAI
+    # model spec's ``modelspec.prediction_type`` ("v" | "epsilon"); None when the file says neither.
+    prediction = "v_prediction" if "v_pred" in header else \
+        _MODELSPEC_PREDICTION.get(str(metadata.get("modelspec.prediction_type", "")).strip().lower())
     has_unet = any(key.startswith(_UNET) for key in header)
     if has_unet and shape(_SDXL_CLIP_L) and shape(_SDXL_BIG_G):
         return Family("sdxl-base", "StableDiffusionXLPipeline", prediction or "epsilon")
     if has_unet and shape(_REFINER_BIG_G) and not shape(_SDXL_CLIP_L):
         return Family("sdxl-refiner", "StableDiffusionXLImg2ImgPipeline", prediction or "epsilon")
     if has_unet and shape(_OPEN_CLIP_H):
-        return Family("sd2", "StableDiffusionPipeline", prediction)
+        # 512-base (epsilon) and 768-v (v-prediction) have the same shapes: the file's model spec or
+        # prediction marker decides; else 768-v, SD 2.x's main release (2.0-v, 2.1-v) and diffusers'
+        # own choice for an unmarked SD 2 file. A file's scheduler option (prediction type) still
+        # overrides the scheduler's prediction when the image is made (_schedulers.build).
+        name = _SD2_ARCHITECTURES.get(str(metadata.get("modelspec.architecture", "")).strip())
+        if name is None:
+            name = "sd2" if prediction == "epsilon" else "sd2-v"
+        return Family(name, "StableDiffusionPipeline", prediction or ("epsilon" if name == "sd2" else "v_prediction"))
     tokens = shape(_CLIP_L)
     if has_unet and tokens == [49408, 768]:
         return Family("sd1", "StableDiffusionPipeline", prediction or "epsilon")
@@ -95,18 +112,24 @@ def config_dir(name: str) -> Path | None:
     return folder if (folder / "model_index.json").is_file() else None
 
 
-def tokenizer_dir(fam: Family, config: Path) -> Path | None:
-    """Where the family's tokenizer files are: the built-in tiny model's own, or the configuration's."""
+def tokenizers(fam: Family, config: Path) -> dict:
+    """The family's tokenizers as pipeline arguments (``tokenizer``, ``tokenizer_2``): the built-in tiny
+    model's own files, or the shared CLIP BPE vocabulary with the special tokens of each
+    ``tokenizer*/tokenizer_config.json`` of the configuration (see ``_clip_bpe``)."""
+    from transformers import CLIPTokenizer
+
+    from . import _clip_bpe
+
     if fam.name == "aigif-tiny-sd":
-        return _models.builtin_dir(_models.registry()["aigif-tiny-sd"]) / "tokenizer"
-    folder = config / "tokenizer"
-    return folder if folder.is_dir() else None
+        folder = _models.builtin_dir(_models.registry()["aigif-tiny-sd"]) / "tokenizer"
+        return {"tokenizer": CLIPTokenizer.from_pretrained(str(folder), local_files_only=True)}
+    return {folder.name: _clip_bpe.tokenizer(folder / "tokenizer_config.json")
+            for folder in sorted(config.glob("tokenizer*")) if (folder / "tokenizer_config.json").is_file()}
 
 
 def load(path: Path, dtype, extra_for: Callable[[type], dict]):
     """A diffusers pipeline from a single-file checkpoint, offline, and the family it is of."""
     import diffusers
-    from transformers import CLIPTokenizer
 
     fam = family(read_header(path), path)
     config = config_dir(fam.name)
@@ -114,16 +137,16 @@ def load(path: Path, dtype, extra_for: Callable[[type], dict]):
         raise RecreateError(f"{path} is an {fam.name} checkpoint, but this version ships no diffusers configuration "
                             f"for {fam.name} (aigif/_recreate/configs/{fam.name}); load it as a diffusers folder "
                             "instead", code="cannot-honour", path="model.id")
-    tokenizers = tokenizer_dir(fam, config)
-    if tokenizers is None:
-        raise RecreateError(f"{path} is an {fam.name} checkpoint, whose CLIP tokenizer files are not shipped with "
-                            "this version; load it as a diffusers folder instead", code="cannot-honour",
-                            path="model.id")
     cls = getattr(diffusers, fam.pipeline)
     try:
-        tokenizer = CLIPTokenizer.from_pretrained(str(tokenizers), local_files_only=True)
+        components = tokenizers(fam, config)
+        scheduler_config = json.loads((config / "scheduler" / "scheduler_config.json").read_text("utf-8"))
+        if fam.prediction and scheduler_config.get("prediction_type") != fam.prediction:
+            # the file says v-prediction (a v_pred key, its model spec) where the family's default is epsilon
+            scheduler_cls = getattr(diffusers, scheduler_config["_class_name"])
+            components["scheduler"] = scheduler_cls.from_config(scheduler_config, prediction_type=fam.prediction)
         pipe = cls.from_single_file(str(path), config=str(config), local_files_only=True, dtype=dtype,
-                                    tokenizer=tokenizer, **extra_for(cls))
+                                    **components, **extra_for(cls))
     except RecreateError:
         raise
     except Exception as err:  # noqa: BLE001 - diffusers, transformers and safetensors raise many kinds

@@ -185,7 +185,8 @@ def test_a1111_hashes_json_and_ti_hashes():
             'TI hashes: "emb: 1234567890"')
     f = one(png("parameters", text))
     assert f.model_hash == "45a21ea00a"
-    assert f.loras == [Lora("style", 0.45, "abcdef123456"), Lora("emb", 1.0, "1234567890", "embedding")]
+    assert f.loras == [Lora("style", 0.45, "abcdef123456"),
+                       Lora("emb", 1.0, "1234567890", "embedding", hash_kind="sha256-12")]  # A1111 TI hashes
     assert f.extra["Hashes"].startswith("{")
 
 
@@ -315,7 +316,7 @@ def test_comfy_loras_clip_skip_and_checkpoint():
     assert (f.seed, f.steps, f.guidance_scale, f.sampler, f.schedule) == (42, 20, 7.5, "dpmpp_2m", "karras")
     assert (f.prompt, f.negative_prompt, f.width, f.height) == ("a cat", "blurry", 512, 768)
     assert f.model_name == "sd15/model.safetensors" and f.clip_skip == 2
-    assert f.loras == [Lora("a.safetensors", 0.8), Lora("b.safetensors", 1.2)]
+    assert f.loras == [Lora("a.safetensors", 0.8, clip_weight=0.5), Lora("b.safetensors", 1.2)]
     assert f.extra["LoRA a.safetensors strength_clip"] == "0.5"
     assert f.passes == 1 and f.problems == []
 
@@ -332,7 +333,9 @@ def test_comfy_two_chained_samplers_first_pass_is_the_record():
     assert f.hires["node"] == "21" and f.hires["seed"] == "7" and f.hires["denoise"] == "0.5"
     assert "model" not in f.hires and f.hires["loras"] == "[]"  # same checkpoint, without the first pass's LoRAs
     assert "LatentUpscale" in f.hires["via"]
-    assert any("2 sampler passes" in p for p in f.problems)
+    assert f.problems == []  # the second pass is recorded (test_import_passes.py has its values)
+    assert [(p.kind, p.strength, p.width, p.height, p.upscaler) for p in f.later] == [
+        ("hires", 0.5, 1024, 1536, "latent-nearest-exact")]
 
 
 def test_comfy_two_outputs_from_independent_samplers():
@@ -785,7 +788,8 @@ GOLDEN = {
         model_hash="6c015a2deb", clip_skip=1, passes=2, strength=None,
         loras=[Lora("NoobV065sHyperDmd", 1.0, "45b5bd0819cf")],
         hires={"Hires CFG Scale": "1", "Hires upscale": "1.5", "Hires upscaler": "Latent (nearest-exact)",
-               "Denoising strength": "0.6"}),
+               "Denoising strength": "0.6"},
+        later=[("hires", 0.6, 1536, 1536, "latent-nearest-exact", None)], problems=[]),
     "forge/sd-metadata__forge.png": dict(
         tool="forge", tool_version="f2.0.1v1.10.1-previous-669-gdfdcbab6", prompt=MIKU + "テスト", negative=NEG_MIKU,
         seed=747066619, steps=25, guidance_scale=5.0, width=1024, height=1024, sampler="Euler", schedule="Karras",
@@ -805,7 +809,8 @@ GOLDEN = {
         negative="text, watermark", seed=721897303308196, steps=25, guidance_scale=8.0, width=1024, height=1024,
         sampler="euler", schedule="normal", model_name="sd_xl_base_1.0.safetensors", clip_skip=1, passes=2,
         hires_has={"node": "11", "model": "sd_xl_refiner_1.0.safetensors", "start_at_step": "20"},
-        extra_has={"end_at_step": "20"}),
+        extra_has={"end_at_step": "20"}, later=[("refiner", 0.8, None, None, None, "sd_xl_refiner_1.0.safetensors")],
+        problems=[]),
     "comfyui/ComfyUI_examples__sdxlturbo_example.png": dict(
         tool="comfyui", prompt="beautiful landscape scenery glass bottle with a galaxy inside cute fennec fox",
         negative="text, watermark", seed=0, steps=1, guidance_scale=1.0, width=512, height=512,
@@ -1000,6 +1005,8 @@ def test_golden(name):
             assert value.items() <= found.extra.items()
         elif key == "hires_has":
             assert value.items() <= (found.hires or {}).items()
+        elif key == "later":  # the passes after the first, as (kind, strength, width, height, upscaler, model)
+            assert [(p.kind, p.strength, p.width, p.height, p.upscaler, p.model) for p in found.later] == value
         elif key == "problems":
             assert found.problems == value
         elif key == "problem_has":
@@ -1013,5 +1020,5 @@ def test_golden(name):
     if "loras" not in expected:
         assert found.loras == []
     assert found.carriers  # every record says what it was parsed from
-    if found.passes > 1:
-        assert found.problems  # and why it cannot be recreated exactly
+    if found.passes > 1:  # every later pass is either recorded or a reason the image cannot be recreated
+        assert found.problems or len(found.later) == found.passes - 1

@@ -65,7 +65,8 @@ pytestmark = [pytest.mark.usefixtures("module_caches"),
 
 #: The field of a thing ``force`` ignores -> a word the verdict's reasons must then contain.
 SAYS = {"data.rng": "noise", "model.adapters": "adapter", "model.vae": "vae", "data.strength": "img2img",
-        "model.dtype": "data type", "payload.model": "weights"}
+        "model.dtype": "data type", "payload.model": "weights", "data.passes": "pass",
+        "payload.init_image": "init image", "payload.mask": "mask", "model.embedding_triggers": "trigger"}
 
 
 def broken_promise(obj, level: str, reasons: list[str]) -> str | None:

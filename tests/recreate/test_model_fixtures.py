@@ -51,7 +51,8 @@ def test_the_files_are_in_the_real_layouts(model_fixtures):
 
 
 def _header(**shapes):
-    return {key: {"dtype": "F16", "shape": shape, "data_offsets": [0, 0]} for key, shape in shapes.items()}
+    return {key: shape if key == "__metadata__" else {"dtype": "F16", "shape": shape, "data_offsets": [0, 0]}
+            for key, shape in shapes.items()}
 
 
 UNET = {"model.diffusion_model.input_blocks.0.0.weight": [320, 4, 3, 3]}
@@ -59,8 +60,14 @@ UNET = {"model.diffusion_model.input_blocks.0.0.weight": [320, 4, 3, 3]}
 
 @pytest.mark.parametrize("keys, name, prediction", [
     ({**UNET, _single_file._CLIP_L: [49408, 768]}, "sd1", "epsilon"),
-    ({**UNET, _single_file._OPEN_CLIP_H: [3072, 1024]}, "sd2", None),
-    ({**UNET, _single_file._OPEN_CLIP_H: [3072, 1024], "v_pred": []}, "sd2", "v_prediction"),
+    ({**UNET, _single_file._OPEN_CLIP_H: [3072, 1024]}, "sd2-v", "v_prediction"),  # unmarked: 768-v
+    ({**UNET, _single_file._OPEN_CLIP_H: [3072, 1024], "v_pred": []}, "sd2-v", "v_prediction"),
+    ({**UNET, _single_file._OPEN_CLIP_H: [3072, 1024],
+      "__metadata__": {"modelspec.architecture": "stable-diffusion-v2-512"}}, "sd2", "epsilon"),
+    ({**UNET, _single_file._OPEN_CLIP_H: [3072, 1024],
+      "__metadata__": {"modelspec.prediction_type": "epsilon"}}, "sd2", "epsilon"),
+    ({**UNET, _single_file._SDXL_CLIP_L: [49408, 768], _single_file._SDXL_BIG_G: [3840, 1280], "v_pred": []},
+     "sdxl-base", "v_prediction"),
     ({**UNET, _single_file._SDXL_CLIP_L: [49408, 768], _single_file._SDXL_BIG_G: [3840, 1280]}, "sdxl-base",
      "epsilon"),
     ({**UNET, _single_file._REFINER_BIG_G: [3840, 1280]}, "sdxl-refiner", "epsilon"),

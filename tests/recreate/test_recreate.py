@@ -37,7 +37,7 @@ from PIL import Image  # noqa: E402
 
 import aigif  # noqa: E402
 import aigif._recreate as R  # noqa: E402
-from aigif import (Adapter, AigifFile, Compression, Data, Image, Model, ModelRef, Pass, Payload, Platform,  # noqa: E402
+from aigif import (Adapter, AigifFile, Compression, Data, Model, ModelRef, Pass, Payload, Platform,  # noqa: E402
                    RecreateError, SchedulerOptions)
 from aigif._recreate import _engine, _platform  # noqa: E402
 from aigif._recreate._engine import Engine  # noqa: E402
@@ -324,11 +324,12 @@ FORCEABLE = [
                  id="adapters"),
     pytest.param(dict(strength=0.5), "data.strength", id="strength"),
     pytest.param(dict(dtype="float8"), "model.dtype", id="dtype"),
-    pytest.param(dict(passes=(Pass("hires", 0.5, width=128, height=128),)), "data.passes", id="hires-pass"),
-    pytest.param(dict(strength=0.5, payload=Payload(init_image=Image("none", 1, 1, bytes(3)))), "payload.init_image",
-                 id="init-image"),
-    pytest.param(dict(strength=0.5, payload=Payload(init_image=Image("none", 1, 1, bytes(3)),
-                                                    mask=Image("none", 1, 1, b"\xff"))), "payload.mask", id="mask"),
+    pytest.param(dict(passes=(Pass("refiner", 0.8),)), "data.passes", id="refiner-pass"),
+    pytest.param(dict(passes=(Pass("hires", 0.5, width=128, height=128, upscaler="4x-UltraSharp"),)), "data.passes",
+                 id="upscaling-model"),
+    pytest.param(dict(passes=(Pass("hires", 0.5, model="another-model"),)), "data.passes", id="pass-model"),
+    pytest.param(dict(payload=Payload(init_image=aigif.Image("none", 1, 1, bytes(3)))), "data.strength",
+                 id="init-image-without-strength"),
     pytest.param(dict(embedding_triggers={"missing.safetensors": "<m>"}), "model.embedding_triggers",
                  id="trigger-without-embedding"),
 ]
@@ -365,9 +366,9 @@ def test_preflight_refusals_before_loading(no_loading, changes, code, force):
 
 @pytest.mark.parametrize("changes, path", FORCEABLE)
 def test_unhonourable_options_refused_unless_forced(no_loading, changes, path):
-    """Issue: CUDA RNG on CPU, adapter kinds not applied, img2img strength, an unknown dtype, passes
-    after the first and a stored init image or mask (R6.9, R6.10: not recreated yet) and a trigger for
-    no embedding (R6.11) are refused (cannot-honour, naming the field and ``--force``) before any
+    """Issue: CUDA RNG on CPU, adapter kinds not applied, img2img strength without an init image (or an
+    init image without its strength), an unknown dtype, refiner passes, upscaling models and passes with
+    their own model (R6.9: not recreated yet) and a trigger for no embedding (R6.11) are refused (cannot-honour, naming the field and ``--force``) before any
     model loads."""
     with raises_code("cannot-honour", RecreateError) as info:
         aigif.recreate(_obj(**changes))

@@ -45,7 +45,8 @@ def test_the_file_name_with_its_suffix_and_a_hash_are_accepted(model_fixtures, f
 
 def test_a_missing_checkpoint_names_every_place_looked(model_fixtures):
     with pytest.raises(RecreateError) as caught:
-        aigif.save(None, model="no-such-model", model_dirs=[model_fixtures[0] / "a1111"], **SETTINGS)
+        aigif.save(None, model="no-such-model", model_dirs=[model_fixtures[0] / "a1111", model_fixtures[0] / "comfyui"],
+                   **SETTINGS)
     assert caught.value.code == "model-not-found"
     assert "models/Stable-diffusion" in caught.value.message and "models/checkpoints" in caught.value.message
 

@@ -79,7 +79,9 @@ def unet_to_ldm(state: dict, config: dict) -> dict:
     """The UNet's diffusers keys in the LDM layout (``input_blocks``, ``middle_block``, ``output_blocks``)."""
     per = config["layers_per_block"] + 1
     fixed = {"time_embedding.linear_1": "time_embed.0", "time_embedding.linear_2": "time_embed.2",
-             "conv_in": "input_blocks.0.0", "conv_norm_out": "out.0", "conv_out": "out.2"}
+             "conv_in": "input_blocks.0.0", "conv_norm_out": "out.0", "conv_out": "out.2",
+             # SDXL's size/crop/aesthetic conditioning (``num_classes: sequential``, ``adm_in_channels``)
+             "add_embedding.linear_1": "label_emb.0.0", "add_embedding.linear_2": "label_emb.0.2"}
     up_has_attention = ["CrossAttn" in kind for kind in config["up_block_types"]]
     out = {}
     for key, value in state.items():

@@ -29,10 +29,14 @@ Decisions where the ecosystem notes leave a choice:
 * sd-dynamic-prompts' ``Template:`` lines go to ``extra`` and are not a problem: the infotext's prompt is the
   resolved one, which is what was encoded.
 * A1111 ``Denoising strength`` is a hires setting when ``Hires *`` keys are present, otherwise img2img.
+* Passes after the first (hires fix, refiner, a sampler fed by another) are ``Found.later`` records
+  (``FoundPass``), in each tool's own vocabulary; one that cannot be read well enough is a problem.
+  ``Found.prompt`` keeps A1111's ``<lora:…>`` tags: ``_mapping.encoded_prompt`` takes them out.
 * ComfyUI: the executed ``prompt`` graph beats any text written beside it (saver nodes' A1111 text fills
   gaps such as the model hash and is kept as ``extra["parameters: …"]``); SwarmUI's own JSON beats its
   backend graph; Tensor.Art takes prompts and model from ``generation_data`` and sampling from the graph.
-  Multi-pass graphs describe the first pass (A1111 convention) with the last in ``hires`` (``_comfyui``).
+  Multi-pass graphs describe the first pass (A1111 convention), each later sampler in ``later`` and the last
+  also in ``hires`` (``_comfyui``).
 * A ``workflow``-only PNG (no executed graph) gives a record built from the UI widgets of the core nodes,
   with the problem "only the UI workflow is stored…" first in ``problems``; values it cannot resolve
   stay None, so the caller may refuse it.

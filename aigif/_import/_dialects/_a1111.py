@@ -14,12 +14,14 @@ only undo the CR of a CRLF separator), so it is the text the tool encoded.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import AbstractSet
 
-from .._found import Carrier, Found, Lora
+from .._found import Carrier, Found, FoundPass, Lora
 from . import _common as c
 
 _KEY = re.compile(r"\s*(\w[\w \-/]+):\s*")
@@ -340,6 +342,7 @@ def _apply(found: Found, params: dict[str, str], where: str) -> None:
         if value is not None:
             c.strength(value, field("Denoising strength"))
             hires["Denoising strength"] = value
+        final: tuple[int, int] | None = None
         if "First pass size" in hires:  # A1111 < 1.0: Size is the final size, this is the first pass
             width: int | None
             height: int | None
@@ -347,13 +350,21 @@ def _apply(found: Found, params: dict[str, str], where: str) -> None:
                 width, height = c.size(hires["First pass size"], field("First pass size"))
             except Exception:  # "0x0": the first pass size was chosen automatically
                 width = height = None
+            if found.width and found.height:
+                final = (found.width, found.height)
+                hires["Size"] = f"{found.width}x{found.height}"
+                if not (width and height):  # A1111's old automatic first pass: about 512x512 pixels
+                    width, height = _old_first_pass(found.width, found.height)
             if width and height:
-                if found.width:
-                    hires["Size"] = f"{found.width}x{found.height}"
                 found.width, found.height = width, height
         found.hires = hires
         found.passes += 1
-        c.add_problem(found, "hires fix: a second sampler pass upscales the image" + _hires_summary(hires))
+        later = _hires_pass(found, hires, final, where)
+        if later is None:
+            c.add_problem(found, "hires fix: a second sampler pass upscales the image" + _hires_summary(hires)
+                          + ", and its denoising strength is not recorded")
+        else:
+            found.later.append(later)
     img2img_hint = any(key in params for key in _IMG2IMG_KEYS)
     operations = params.get("Operations", "").lower()
     if "img2img" in operations or "inpaint" in operations:
@@ -371,8 +382,13 @@ def _apply(found: Found, params: dict[str, str], where: str) -> None:
     if any(key.startswith("Refiner") and key != "Refiner Swap Method" and val.strip() not in ("", "None")
            for key, val in params.items()):
         found.passes += 1
-        c.add_problem(found, f"refiner: a second model ({params.get('Refiner', 'named in the infotext')}) "
-                             "finishes the image")
+        refiner = _refiner_pass(params, where)
+        if refiner is None:
+            c.add_problem(found, f"refiner: a second model ({params.get('Refiner', 'named in the infotext')}) "
+                                 "finishes the image, from a switch point the infotext does not record")
+        else:
+            found.later.append(refiner)
+            used.update(key for key in params if key in _REFINER_KEYS)
 
     # Noise that a plain seed does not reproduce.
     var_seed, var_strength = params.get("Variation seed"), params.get("Variation seed strength")
@@ -444,18 +460,20 @@ def _loras(found: Found, params: dict[str, str], used: set[str], where: str) -> 
                 continue
         used.add("Lora weights")
 
-    def set_hash(name: str, value: str, kind: str) -> None:
-        if name in by_name:
-            i = by_name[name]
+    def set_hash(name: str, value: str, kind: str, hash_kind: str | None = None) -> None:
+        key = ("embedding:" + name) if kind == "embedding" else name  # an embedding never takes a LoRA's hash
+        if key in by_name:
+            i = by_name[key]
             if loras[i].hash is None:
-                loras[i] = Lora(loras[i].name, loras[i].weight, value, loras[i].kind)
+                loras[i] = dataclasses.replace(loras[i], hash=value, hash_kind=hash_kind)
         else:
             weight = weights.get(name)
             if weight is None and kind != "embedding":
                 c.add_problem(found, f"LoRA {name!r} is listed with a hash but not in the prompt: its weight is "
                                      "not recorded (1.0 assumed)")
-            by_name[name] = len(loras)
-            loras.append(Lora(name=name, weight=1.0 if weight is None else weight, hash=value, kind=kind))
+            by_name[key] = len(loras)
+            loras.append(Lora(name=name, weight=1.0 if weight is None else weight, hash=value, kind=kind,
+                              hash_kind=hash_kind))
 
     if "Lora hashes" in params:
         for name, value in c.name_hash_list(params["Lora hashes"]):
@@ -467,7 +485,7 @@ def _loras(found: Found, params: dict[str, str], used: set[str], where: str) -> 
             loras.append(Lora(name=name, weight=weight))
     if "TI hashes" in params:
         for name, value in c.name_hash_list(params["TI hashes"]):
-            set_hash(name, value, "embedding")
+            set_hash(name, value, "embedding", "sha256-12")  # A1111: the whole file's SHA-256, 12 digits
         used.add("TI hashes")
     hashes = c.try_json_object(params.get("Hashes", ""))
     if hashes:  # Civitai helper / SaveImageWithMetaData: {"model": h, "vae": h, "lora:name": h, "embed:name": h}
@@ -510,3 +528,122 @@ def _loras(found: Found, params: dict[str, str], used: set[str], where: str) -> 
             elif kind in ("embed", "embedding", "textualinversion") and res_name:
                 loras.append(Lora(name=str(res_name), weight=1.0, kind="embedding"))
     found.loras = loras
+
+
+# ---------------------------------------------------------------------------------------------
+# Passes after the first. Facts from A1111's modules/processing.py (v1.10.1, read, not copied):
+# ``Size`` is the first pass's size (p.width x p.height, written before the hires pass); a factor
+# gives the target int(width * factor) x int(height * factor) (truncated, not rounded); a
+# ``Hires resize`` with one side 0 keeps the aspect ratio (other side = side * H // W); with both
+# sides it upscales to cover them and crops the latent to them. ``Hires steps`` 0 means the first
+# pass's steps; ``Hires sampler``/``Hires checkpoint``/``Hires prompt`` appear only when they
+# differ from the first pass. A1111 < 1.0 wrote the final size as ``Size`` and the first pass as
+# ``First pass size`` (0x0: chosen automatically, about 512x512 pixels in multiples of 64).
+
+#: A1111's hires upscaler names -> AIGIF upscalers (registry 7.17); any other name is an upscaling model.
+UPSCALERS = {"Latent": "latent", "Latent (antialiased)": "latent-antialiased", "Latent (bicubic)": "latent-bicubic",
+             "Latent (bicubic antialiased)": "latent-bicubic-antialiased", "Latent (nearest)": "latent-nearest",
+             "Latent (nearest-exact)": "latent-nearest-exact", "None": "none", "Lanczos": "lanczos",
+             "Nearest": "nearest"}
+_TITLE = re.compile(r"^(.*?)\s*\[([0-9a-fA-F]{8,64})\]\s*$")
+_REFINER_KEYS = {"Refiner", "Refiner switch at", "Refiner switch", "Refiner start", "Refiner hash", "Refiner steps"}
+
+
+def _old_first_pass(width: int, height: int) -> tuple[int, int]:
+    """A1111's automatic first pass of its old hires fix: the final aspect ratio at about 512x512
+    pixels, each side rounded up to a multiple of 64."""
+    scale = math.sqrt(512 * 512 / (width * height))
+    return math.ceil(scale * width / 64) * 64, math.ceil(scale * height / 64) * 64
+
+
+def split_title(text: str) -> tuple[str, str | None]:
+    """A1111 checkpoint titles ``name [hash]`` -> (name, hash)."""
+    match = _TITLE.match(text.strip())
+    return (match.group(1), match.group(2)) if match else (text.strip(), None)
+
+
+def hires_target(width: int, height: int, scale: float | None, resize: tuple[int, int] | None) -> tuple[int, int]:
+    """The size A1111's hires fix upscales a ``width`` x ``height`` first pass to."""
+    if resize and (resize[0] or resize[1]):
+        rx, ry = resize
+        if ry == 0:
+            return rx, rx * height // width
+        if rx == 0:
+            return ry * width // height, ry
+        return rx, ry  # upscaled to cover, then cropped to exactly this size
+    factor = 2.0 if scale is None else scale  # A1111's default factor
+    return int(width * factor), int(height * factor)
+
+
+def _hires_pass(found: Found, hires: dict[str, str], final: tuple[int, int] | None, where: str) -> FoundPass | None:
+    strength = hires.get("Denoising strength")
+    if strength is None:
+        return None
+    out = FoundPass("hires", strength=float(strength), summary=_hires_summary(hires).strip(" ()"))
+    scale = resize = None
+    if "Hires upscale" in hires:
+        scale = c.as_float(hires["Hires upscale"], f"{where}: Hires upscale", low=0.0, high=64.0)
+        out.scale = scale
+    if "Hires resize" in hires:
+        rx, ry = _size_or_zero(hires["Hires resize"], f"{where}: Hires resize")
+        resize = (rx, ry) if rx or ry else None
+    if "Hires size" in hires:  # SD.Next: the target it computed
+        out.width, out.height = c.size(hires["Hires size"], f"{where}: Hires size")
+    elif final is not None:
+        out.width, out.height = final
+    elif found.width and found.height:
+        out.width, out.height = hires_target(found.width, found.height, scale, resize)
+        if resize and resize[0] and resize[1] and resize[0] * found.height != resize[1] * found.width:
+            out.approximations.append(f"A1111 upscales to cover {resize[0]}x{resize[1]} and crops the latents to "
+                                      "it; AIGIF's pass resizes to that size")
+    elif scale is not None or resize is not None:
+        out.problems.append("the hires target size cannot be computed: the first pass's size is not recorded")
+    upscaler = hires.get("Hires upscaler", "").strip()
+    if upscaler:
+        out.upscaler = UPSCALERS.get(upscaler, upscaler)
+    if (out.upscaler is None or out.upscaler.startswith("latent")) and out.width and out.height:
+        # A latent upscale resizes the latents to (side // 8): the pass's real size is a multiple of 8.
+        out.width, out.height = out.width // 8 * 8, out.height // 8 * 8
+    steps = hires.get("Hires steps", "").strip()
+    if steps and steps != "0":
+        out.steps = c.steps(steps, f"{where}: Hires steps")
+    sampler = hires.get("Hires sampler", "").strip()
+    if sampler and sampler != "Use same sampler":
+        out.sampler = sampler
+        out.schedule = hires.get("Hires schedule type", found.schedule)
+    elif hires.get("Hires schedule type", "").strip() not in ("", "Use same scheduler"):
+        out.sampler, out.schedule = found.sampler, hires["Hires schedule type"].strip()
+    cfg = hires.get("Hires CFG Scale", hires.get("Hires CFG scale", "")).strip()
+    if cfg:
+        out.guidance_scale = c.cfg(cfg, f"{where}: Hires CFG Scale")
+    prompt, negative = hires.get("Hires prompt", ""), hires.get("Hires negative prompt", "")
+    if prompt or negative:  # A1111 writes each only when it differs from the first pass's
+        out.prompt = prompt or found.prompt or ""
+        out.negative_prompt = negative or found.negative_prompt or ""
+    checkpoint = hires.get("Hires checkpoint", "").strip()
+    if checkpoint and checkpoint != "Use same checkpoint":
+        out.model, out.model_hash = split_title(checkpoint)
+    return out
+
+
+def _size_or_zero(text: str, field: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*x\s*(\d+)\s*", text)
+    if not match:
+        raise c.bad(field, f"{text!r} is not a size (WIDTHxHEIGHT)")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _refiner_pass(params: dict[str, str], where: str) -> FoundPass | None:
+    """A1111 ``Refiner: name [hash]`` + ``Refiner switch at: 0.8`` (SD.Next: ``Refiner start``)."""
+    name = params.get("Refiner", "").strip()
+    switch = next((params[k] for k in ("Refiner switch at", "Refiner switch", "Refiner start") if k in params), None)
+    if not name or name == "None" or switch is None:
+        return None
+    model, model_hash = split_title(name)
+    if params.get("Refiner hash", "").strip():
+        model_hash = params["Refiner hash"].strip()
+    out = FoundPass("refiner", strength=c.strength(switch, f"{where}: Refiner switch at"), model=model,
+                    model_hash=model_hash, summary=f"{name}, switch at {switch.strip()}")
+    if params.get("Refiner steps", "").strip() not in ("", "0"):
+        out.steps = c.steps(params["Refiner steps"], f"{where}: Refiner steps")
+    return out

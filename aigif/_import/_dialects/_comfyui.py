@@ -12,7 +12,9 @@ and holds only what ran. From the saved image the walker goes back to the sample
   second pass, composited latents) form a chain. As in A1111's infotext, the record's own fields describe
   the **first** pass (the one that turned noise into the composition: seed, size, prompt); the **last** pass
   goes to ``hires`` (its parameters as written) and any other pass to ``extra["pass <node>"]``;
-  ``passes`` counts them all and ``problems`` names them.
+  ``passes`` counts them all. When each sampler is fed by the one before (through a latent or image
+  upscale, or straight on, as an SDXL refiner), each later one becomes a ``FoundPass`` in ``later``
+  (``_later_passes``); otherwise (composited latents) ``problems`` names them.
 * **Prompts** follow ``positive``/``negative`` back through conditioning nodes (combine, area, ControlNet,
   unCLIP, Flux guidance, …) to the text encoders; a text that comes from another node (primitive, string
   concatenation, custom prompt nodes) is resolved recursively, with a depth limit and cycle protection.
@@ -30,7 +32,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .._found import Carrier, Found, Lora
+from .._found import Carrier, Found, FoundPass, Lora
 from . import _common as c
 
 MAX_DEPTH = 64
@@ -305,6 +307,7 @@ class _Graph:
             clip = inputs.get("strength_clip")
             if clip is not None and _float(clip, weight) != weight:
                 c.put_extra(self.found, f"LoRA {name} strength_clip", clip)
+                return [Lora(name, weight, clip_weight=_float(clip, weight))]
             return [Lora(name, weight)]
         return self._inline_loras(nid)
 
@@ -427,6 +430,10 @@ class _Graph:
 
 def _natural(key: str) -> list:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", key)]
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _float(value: Any, default: float) -> float:
@@ -594,10 +601,6 @@ def found_from_graph(graph: dict[str, Any], carriers: list[Carrier], *, tool: st
     chain = chains[terminal]
     main, last = chain[0], chain[-1]
     found.passes = len(chain)
-    if len(chain) > 1:
-        described = ", ".join(f"{nid} ({g.cls(nid)})" for nid in chain)
-        c.add_problem(found, f"{len(chain)} sampler passes make this image (nodes {described}); the record "
-                             f"describes the first, the last is in hires")
     unused = [nid for nid in samplers if nid not in chain and nid not in others]
     if unused:
         found.extra["samplers not in this image"] = ", ".join(unused)
@@ -665,6 +668,14 @@ def found_from_graph(graph: dict[str, Any], carriers: list[Carrier], *, tool: st
         found.hires = _pass_summary(g, last, found)
         for nid in chain[1:-1]:
             found.extra[f"pass {nid}"] = c.compact(_pass_summary(g, nid, found))
+        later = _later_passes(g, chain, found)
+        if later is None:
+            described = ", ".join(f"{nid} ({g.cls(nid)})" for nid in chain)
+            c.add_problem(found, f"{len(chain)} sampler passes make this image (nodes {described}), which do not "
+                                 "follow one another as passes can be recorded; the record describes the first, the "
+                                 "last is in the source metadata")
+        else:
+            found.later = later
     _post_processing(g, outputs, terminal)
     return found
 
@@ -769,6 +780,163 @@ def _post_processing(g: _Graph, outputs: list[str], terminal: str) -> None:
                     continue
                 c.add_problem(g.found, f"the decoded image is changed by {g.cls(nid)} (node {nid}) before it is saved")
             return
+
+
+# ---------------------------------------------------------------------------------------------
+# Passes after the first: a sampler fed by the previous one, through an upscale or straight on.
+
+#: ComfyUI latent upscale methods -> AIGIF upscalers (registry 7.17): torch's interpolation modes,
+#: as A1111's "Latent (…)" upscalers use them (bilinear without antialiasing is A1111's "Latent").
+LATENT_UPSCALERS = {"nearest-exact": "latent-nearest-exact", "bilinear": "latent", "bicubic": "latent-bicubic",
+                    "nearest": "latent-nearest"}
+#: ComfyUI image resize methods with an AIGIF upscaler (the decoded image resized, no model).
+IMAGE_UPSCALERS = {"lanczos": "lanczos", "nearest-exact": "nearest"}
+_LATENT_UPSCALE = {"LatentUpscale", "LatentUpscaleBy"}
+_IMAGE_SCALE = {"ImageScale", "ImageScaleBy"}
+_PASSIVE_BETWEEN = re.compile(r"^(Reroute|VAEDecode|VAEEncode|PreviewImage|SaveImage)")
+
+
+def _later_passes(g: _Graph, chain: list[str], found: Found) -> list[FoundPass] | None:
+    """One ``FoundPass`` per sampler after the first, or None when the samplers are not a simple
+    sequence (a sampler fed by several, e.g. composited latents)."""
+    out = []
+    first = _sampler_values(g, chain[0])
+    previous = first
+    size = (found.width, found.height)
+    for before, nid in zip(chain, chain[1:]):
+        if g.upstream_samplers([l for l in [g.ref(g.latent_of(nid))] if l]) != [before]:
+            return None
+        saved = list(found.problems)
+        later = _one_pass(g, nid, before, first, previous, size, found)
+        found.problems[:] = saved  # what a later pass cannot say goes to that pass, not to the record
+        out.append(later)
+        previous = _sampler_values(g, nid)
+        found.problems[:] = saved
+        if later.width and later.height:
+            size = (later.width, later.height)
+    return out
+
+
+def _one_pass(g: _Graph, nid: str, before: str, first: dict, previous: dict, size: tuple, found: Found) -> FoundPass:
+    v = _sampler_values(g, nid)
+    between = _between(g, nid, before)
+    classes = [g.cls(n) for n in between]
+    upscales = [n for n in between if g.cls(n) in _LATENT_UPSCALE | _IMAGE_SCALE or g.cls(n) == "ImageUpscaleWithModel"]
+    model, loras = g.model_chain(v.get("model"))
+    other_model = model if model and model != found.model_name else None
+    refiner = (not upscales and other_model is not None and v.get("add_noise") is False
+               and v["extra"].get("start_at_step") not in (None, 0))
+    out = FoundPass("refiner" if refiner else "hires")
+    steps = _int(v.get("steps"))
+    if refiner:  # KSamplerAdvanced continuing the leftover noise: the switch is its first step
+        start = _int(v["extra"].get("start_at_step"))
+        out.strength = start / steps if steps and start is not None and 0 <= start <= steps else None
+        out.summary = f"{other_model} from step {start} of {steps}"
+    else:
+        denoise = v.get("denoise")
+        start = _int(v["extra"].get("start_at_step"))
+        if denoise is not None and not isinstance(denoise, bool) and isinstance(denoise, (int, float)):
+            out.strength = float(denoise)
+        elif start is not None and steps:
+            out.strength = max(0.0, 1.0 - start / steps)
+        else:
+            out.strength = 1.0 if v.get("class_type") == "KSampler" else None
+        out.summary = f"node {nid}" + (f", {' + '.join(g.cls(n) for n in upscales)}" if upscales else "") \
+            + (f", denoise {c.fmt_num(out.strength)}" if out.strength is not None else "")
+    if out.strength is None:
+        out.problems.append("its strength (denoise or first step) is not recorded")
+    elif not 0.0 <= out.strength <= 1.0:
+        out.problems.append(f"its strength {out.strength} is outside 0-1")
+        out.strength = None
+    _upscale(g, upscales, size, out)
+    if other_model:
+        out.model = other_model
+    for key, attr in (("sampler", "sampler"), ("schedule", "schedule")):
+        if v.get(key) is not None and v.get(key) != first.get(key):
+            out.sampler, out.schedule = v.get("sampler"), v.get("schedule")
+    if steps is not None and steps != _int(first.get("steps")):
+        out.steps = steps
+    cfg = v.get("cfg")
+    if isinstance(cfg, (int, float)) and not isinstance(cfg, bool) and cfg != first.get("cfg"):
+        out.guidance_scale = c.cfg(cfg, f"prompt: node {nid} cfg")
+    prompt = _prompt(g, v.get("positive"), "positive") if v.get("positive") is not None else None
+    negative = _prompt(g, v.get("negative"), "negative") if v.get("negative") is not None else None
+    if (prompt is not None and prompt != found.prompt) or (negative is not None and negative != found.negative_prompt):
+        out.prompt = found.prompt if prompt is None else prompt
+        out.negative_prompt = found.negative_prompt if negative is None else negative
+    seed = v.get("seed")
+    if not refiner and seed is not None and seed != first.get("seed") and v.get("add_noise") is not False:
+        out.approximations.append(f"its noise comes from seed {seed}, not the first pass's {first.get('seed')}: "
+                                  "AIGIF records one seed")
+    if loras != found.loras:
+        names = ", ".join(f"{lora.name} {c.fmt_num(lora.weight)}" for lora in loras) or "none"
+        out.approximations.append(f"its LoRAs ({names}) differ from the first pass's: AIGIF records one set")
+    if any(cls.startswith("VAEDecode") for cls in classes) and not upscales:
+        out.approximations.append("the image is decoded and encoded again between the passes")
+    return out
+
+
+def _between(g: _Graph, nid: str, before: str) -> list[str]:
+    """The nodes between sampler ``before`` and sampler ``nid`` on the latent/image flow, nearest first."""
+    out: list[str] = []
+    link = g.ref(g.latent_of(nid))
+    seen: set[str] = set()
+    while link and link[0] not in seen and link[0] != before and len(seen) <= MAX_DEPTH:
+        seen.add(link[0])
+        out.append(link[0])
+        nxt = g.flow_inputs(link[0])
+        link = nxt[0] if nxt else None
+    return out
+
+
+def _upscale(g: _Graph, nodes: list[str], size: tuple, out: FoundPass) -> None:
+    """The upscaler and the size a pass upscales to, from the upscale nodes between the passes (nearest first)."""
+    width, height = size
+    model_name = None
+    for nid in reversed(nodes):  # in flow order
+        ct, inputs = g.cls(nid), g.inputs(nid)
+        method = g.literal(inputs.get("upscale_method"), "upscale_method", "upscale method")
+        if ct == "ImageUpscaleWithModel":
+            loader = g.ref(inputs.get("upscale_model"), "upscale model")
+            name = g.inputs(loader[0]).get("model_name") if loader else None
+            model_name = str(name) if isinstance(name, str) else "unknown upscaling model"
+            out.upscaler = model_name
+            factor = re.search(r"(?:^|[^0-9])([1-8])x|x([1-8])(?:[^0-9]|$)", model_name, re.IGNORECASE)
+            width = height = None  # the model's factor is not recorded in the graph
+            hint = f" (its name suggests x{factor.group(1) or factor.group(2)})" if factor else ""
+            out.problems.append(f"the upscaling model {model_name!r} has a factor the graph does not record{hint}")
+            continue
+        if ct in ("LatentUpscale", "ImageScale"):
+            w = g.literal(inputs.get("width"), "width", "upscale width")
+            h = g.literal(inputs.get("height"), "height", "upscale height")
+            if isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0:
+                width, height = w, h
+                if model_name and out.problems and "factor" in out.problems[-1]:
+                    out.problems.pop()  # an explicit size after the model: its factor does not matter
+            else:
+                width = height = None
+                out.problems.append(f"{ct} (node {nid}) keeps the aspect ratio from a side of 0, which is not "
+                                    "recorded as a size")
+            if str(inputs.get("crop", "disabled")) != "disabled":
+                out.approximations.append(f"{ct} (node {nid}) crops ({inputs.get('crop')}) while upscaling")
+        elif ct in ("LatentUpscaleBy", "ImageScaleBy"):
+            scale = g.literal(inputs.get("scale_by"), "scale_by", "upscale factor")
+            if isinstance(scale, (int, float)) and not isinstance(scale, bool) and width and height:
+                out.scale = float(scale)
+                if ct == "LatentUpscaleBy":  # the latent's sides, rounded: round(side / 8 * scale) * 8
+                    width, height = round(width / 8 * scale) * 8, round(height / 8 * scale) * 8
+                else:
+                    width, height = round(width * scale), round(height * scale)
+            else:
+                width = height = None
+        if model_name is None and isinstance(method, str):
+            table = LATENT_UPSCALERS if ct in _LATENT_UPSCALE else IMAGE_UPSCALERS
+            out.upscaler = table.get(method)
+            if out.upscaler is None:
+                out.upscaler = f"{'latent' if ct in _LATENT_UPSCALE else 'image'}-{method}"
+                out.problems.append(f"ComfyUI's {method!r} resize ({ct}, node {nid}) has no AIGIF upscaler")
+    if nodes:
+        out.width, out.height = width, height
 
 
 # ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._found import Carrier, Found, Lora
+from .._found import Carrier, Found, FoundPass, Lora
 from . import _common as c
 
 BREAK = " BREAK "
@@ -78,8 +78,7 @@ def found_from_fooocus(data: dict[str, Any], carriers: list[Carrier]) -> Found:
     refiner = data.get("refiner_model")
     if refiner not in (None, "None", ""):
         found.passes += 1
-        c.add_problem(found, f"refiner: a second model ({refiner}) finishes the image "
-                             f"(switch at {data.get('refiner_switch')})")
+        _refiner(found, str(refiner), data.get("refiner_switch"), where)
     sharpness = data.get("sharpness")
     adm = data.get("adm_guidance")
     if sharpness not in (None, 0, "0") or adm is not None:
@@ -157,8 +156,18 @@ def found_from_mre(data: dict[str, Any], carriers: list[Carrier]) -> Found:
         found.clip_skip = c.as_int(data["clip_skip"], f"{where}: clip_skip", low=1, high=64)
     if data.get("refiner_model") not in (None, "None", ""):
         found.passes += 1
-        c.add_problem(found, f"refiner: a second model ({data['refiner_model']}) finishes the image")
+        _refiner(found, str(data["refiner_model"]), data.get("refiner_switch"), where)
     for key, value in data.items():
         if key not in used:
             c.put_extra(found, key, value)
     return found
+
+
+def _refiner(found: Found, model: str, switch: Any, where: str) -> None:
+    """Fooocus ``refiner_model`` + ``refiner_switch`` (the fraction of the steps the base model does)."""
+    if switch is None:
+        c.add_problem(found, f"refiner: a second model ({model}) finishes the image, from a switch point the "
+                             "metadata does not record")
+        return
+    found.later.append(FoundPass("refiner", strength=c.strength(switch, f"{where}: refiner_switch"), model=model,
+                                 summary=f"{model}, switch at {c.compact(switch)}"))

@@ -12,7 +12,7 @@ import re
 import shlex
 from typing import Any
 
-from .._found import Carrier, Found, Lora
+from .._found import Carrier, Found, FoundPass, Lora
 from . import _common as c
 
 _NEGATIVE_GROUP = re.compile(r"\[(.*?)\]")
@@ -285,11 +285,42 @@ def found_from_metadata(meta: dict[str, Any], carriers: list[Carrier], graph: di
         found.passes += 1
         found.hires = {k: c.compact(v) for k, v in meta.items() if k.startswith("hrf_")}
         used.update(found.hires)
-        c.add_problem(found, "high-resolution fix: a second sampler pass upscales the image")
+        if get("hrf_strength") is None:
+            c.add_problem(found, "high-resolution fix: a second sampler pass upscales the image, with a strength "
+                                 "the metadata does not record")
+        else:
+            method = str(get("hrf_method") or "")
+            later = FoundPass("hires", strength=c.strength(meta["hrf_strength"], f"{where}: hrf_strength"),
+                              width=found.width, height=found.height,
+                              upscaler={"bilinear": "latent"}.get(method.lower(), method or None),
+                              summary=f"{method or 'hrf'}, strength {c.compact(meta['hrf_strength'])}")
+            # InvokeAI records the final size and computes the first pass's itself (about the model's
+            # native resolution); that size is not in the metadata.
+            later.problems.append("InvokeAI records the final size; the first pass's size, which InvokeAI "
+                                  "computes, is not recorded")
+            found.later.append(later)
     if meta.get("refiner_model"):
         found.passes += 1
-        refiner, _, _ = _model(meta["refiner_model"])
-        c.add_problem(found, f"refiner: a second model ({refiner}) finishes the image")
+        refiner, refiner_hash, _ = _model(meta["refiner_model"])
+        start = get("refiner_start")
+        if start is None:
+            c.add_problem(found, f"refiner: a second model ({refiner}) finishes the image, from a switch point the "
+                                 "metadata does not record")
+        else:
+            later = FoundPass("refiner", strength=c.strength(start, f"{where}: refiner_start"), model=refiner,
+                              model_hash=refiner_hash, summary=f"{refiner}, start {c.compact(start)}")
+            if get("refiner_steps") is not None:
+                later.steps = c.steps(meta["refiner_steps"], f"{where}: refiner_steps")
+            if get("refiner_cfg_scale") is not None:
+                later.guidance_scale = c.cfg(meta["refiner_cfg_scale"], f"{where}: refiner_cfg_scale")
+            if get("refiner_scheduler"):
+                later.sampler = str(meta["refiner_scheduler"])
+            scores = [f"{k} {c.compact(meta[k])}" for k in ("refiner_positive_aesthetic_score",
+                                                             "refiner_negative_aesthetic_score") if get(k) is not None]
+            if scores:
+                later.approximations.append("the refiner's aesthetic scores (" + ", ".join(scores) + ") have no AIGIF "
+                                            "field; a recreation uses the pipeline's defaults")
+            found.later.append(later)
     for key, label in (("controlnets", "ControlNet"), ("ipAdapters", "IP-Adapter"), ("t2iAdapters", "T2I-Adapter"),
                        ("ref_images", "reference image")):
         if meta.get(key):

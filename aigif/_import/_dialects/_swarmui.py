@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._found import Carrier, Found, Lora
+from .._found import Carrier, Found, FoundPass, Lora
 from . import _common as c
 
 _USED = {"prompt", "negativeprompt", "model", "seed", "steps", "cfgscale", "width", "height", "sampler",
@@ -70,7 +70,11 @@ def found_from_swarm(data: dict[str, Any], carriers: list[Carrier], graph_found:
             or params.get("refinerupscale") not in (None, 1, 1.0, "1"):
         found.passes += 1
         found.hires = {k: c.compact(v) for k, v in params.items() if k.startswith("refiner")}
-        c.add_problem(found, "refiner/upscale: a second sampler pass finishes the image")
+        later = _refiner(found, params, where)
+        if later is None:
+            c.add_problem(found, "refiner/upscale: a second sampler pass finishes the image")
+        else:
+            found.later.append(later)
     for key, value in params.items():
         if key not in _USED and not (found.hires and key in found.hires):
             c.put_extra(found, key, value)
@@ -97,3 +101,42 @@ def found_from_swarm(data: dict[str, Any], carriers: list[Carrier], graph_found:
         elif graph_found.seed is not None and graph_found.seed != found.seed:
             found.extra["prompt graph seed"] = str(graph_found.seed)
     return found
+
+
+#: SwarmUI ``refinerupscalemethod`` prefixes: ``pixel-<PIL/torch method>``, ``latent-<torch mode>``,
+#: ``model-<upscaling model file>``.
+_SWARM_PIXEL = {"lanczos": "lanczos", "nearest-exact": "nearest"}
+_SWARM_LATENT = {"nearest-exact": "latent-nearest-exact", "bilinear": "latent", "bicubic": "latent-bicubic"}
+
+
+def _refiner(found: Found, params: dict[str, Any], where: str) -> FoundPass | None:
+    """SwarmUI's refiner stage: ``StepSwap`` continues the latents with another model from the switch
+    point (1 - control percentage), ``PostApply`` (and any upscale) denoises the result again at the
+    control percentage, the hires-fix shape."""
+    control = params.get("refinercontrolpercentage")
+    if control is None:
+        return None
+    control = c.strength(control, f"{where}: refinercontrolpercentage")
+    upscale = params.get("refinerupscale", 1)
+    upscale = c.as_float(upscale, f"{where}: refinerupscale", low=0.0, high=64.0) if upscale is not None else 1.0
+    method = str(params.get("refinermethod") or "PostApply")
+    swap = method.lower() == "stepswap" and upscale == 1.0
+    model = params.get("refinermodel")
+    out = FoundPass("refiner" if swap else "hires", strength=(1.0 - control) if swap else control,
+                    model=str(model) if model else None, summary=f"{method}, control {c.compact(control)}"
+                    + (f", x{c.compact(upscale)}" if upscale != 1.0 else ""))
+    if upscale != 1.0 and found.width and found.height:
+        out.scale = upscale
+        out.width, out.height = round(found.width * upscale), round(found.height * upscale)
+        upscaler = str(params.get("refinerupscalemethod") or "")
+        kind, _, name = upscaler.partition("-")
+        out.upscaler = {"pixel": _SWARM_PIXEL, "latent": _SWARM_LATENT}.get(kind, {}).get(name) or (
+            name if kind == "model" and name else None)
+        if upscaler and out.upscaler is None:
+            out.upscaler = upscaler
+            out.problems.append(f"SwarmUI's {upscaler!r} upscale has no AIGIF upscaler")
+    if params.get("refinersteps") is not None:
+        out.steps = c.steps(params["refinersteps"], f"{where}: refinersteps")
+    if params.get("refinercfgscale") is not None:
+        out.guidance_scale = c.cfg(params["refinercfgscale"], f"{where}: refinercfgscale")
+    return out
