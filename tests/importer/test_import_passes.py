@@ -440,3 +440,23 @@ def test_resource_summary_of_the_real_images(capsys):
         for kind in sorted(per_kind):
             print(f"  {kind:<16} {per_kind[kind]} image(s), {resources[kind]} in all")
     assert per_kind["hires pass"] >= 1 and per_kind["refiner pass"] >= 1 and per_kind["lora"] >= 1
+
+
+def test_the_corpus_survey_counts_resources_and_what_the_recreator_honours():
+    """tools/importer/corpus_resources.py over the committed fixtures (the cropped corpus): each kind
+    counted once per resource; a pickle VAE and a refiner pass are not honoured, a LoRA is."""
+    import sys
+
+    from helpers import ROOT
+
+    sys.path.insert(0, str(ROOT / "tools" / "importer"))
+    import corpus_resources
+
+    result = corpus_resources.survey(ROOT / "tests" / "data" / "import")
+    kinds = result["by_kind"]
+    assert result["imported"] > 30
+    assert kinds["refiner pass"]["resources"] >= 1 and kinds["refiner pass"]["honoured"] == 0
+    assert kinds["lora"]["honoured"] == kinds["lora"]["resources"] >= 1
+    assert kinds["vae"]["honoured"] < kinds["vae"]["resources"]  # kl-f8-anime2.ckpt: pickle, never loaded
+    for counts in kinds.values():
+        assert 0 <= counts["honoured"] <= counts["resources"] and counts["images"] <= counts["resources"]
