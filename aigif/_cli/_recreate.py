@@ -8,6 +8,7 @@ standard error (when that is a terminal), a batch its files.
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 import time
@@ -113,6 +114,14 @@ def save(
     hires_upscaler: Optional[str] = typer.Option(None, "--hires-upscaler", metavar="NAME", help=HIRES_UPSCALER_HELP),
     hires_steps: Optional[int] = typer.Option(None, "--hires-steps", min=1, max=10_000, metavar="N",
                                               help="With --hires-scale: the steps it runs (default: --steps)."),
+    vae: Optional[str] = typer.Option(None, "--vae", metavar="NAME",
+                                      help="A separate VAE: its file name under --model-dir (models/VAE, models/vae)."),
+    lora: List[str] = typer.Option([], "--lora", metavar="NAME[:WEIGHT]",
+                                   help="A LoRA under --model-dir (models/Lora, models/loras), weight 1 unless given; "
+                                        "repeatable."),
+    embedding: List[str] = typer.Option([], "--embedding", metavar="NAME",
+                                        help="A textual-inversion embedding under --model-dir (embeddings); the "
+                                             "prompts trigger it by its name. Repeatable."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary on stdout."),
 ) -> None:
     """Generate an image with diffusers and record it as an AIGIF file."""
@@ -132,6 +141,7 @@ def save(
     for given, name in ((hires_upscaler, "--hires-upscaler"), (hires_steps, "--hires-steps")):
         if given is not None and hires_scale is None:
             raise BadUsage(f"{name} needs --hires-scale")
+    adapters = [_lora(value) for value in lora] + [aigif.Adapter(name, kind="embedding") for name in embedding]
     recreation = aigif._recreation()  # a missing 'recreate' extra is one line (no torch yet)
     from .._recreate._passes import LATENT, PIXEL  # no torch
     from .._recreate._schedulers import SCHEDULERS  # no torch
@@ -171,7 +181,8 @@ def save(
             dtype=dtype.value, device=device, save_pixels=(pixel_codec or True) if save_pixels else False,
             pixel_digest=pixel_digest, image_path=image, model_dirs=model_dir, allow_download=allow_download,
             overwrite=force, budget=recreation.Budget.of(max_pixels, max_steps, max_threads),
-            determinism=profile, progress=bar, passes=passes, init_image=init_image, mask=mask, strength=strength)
+            determinism=profile, progress=bar, passes=passes, init_image=init_image, mask=mask, strength=strength,
+            vae=vae, adapters=adapters)
     applied = recreation._determinism.apply(profile)
     size = Path(output).stat().st_size
     raw = obj.data.width * obj.data.height * 3
@@ -323,6 +334,20 @@ def _distinct(targets: list[Path], what: str) -> None:
             raise BadUsage(f"two {what}s would be written to the same file, {target} (the same {what} given twice, "
                            "or one name in two folders?)")
         seen[key] = target
+
+
+def _lora(value: str) -> aigif.Adapter:
+    """``--lora NAME[:WEIGHT]``: the weight after the last colon, when it is a number (A1111's ``<lora:NAME:W>``)."""
+    name, colon, weight = value.rpartition(":")
+    if not colon:
+        name, weight = value, "1"
+    try:
+        number = float(weight)
+    except ValueError:
+        raise BadUsage(f"--lora {value!r}: the weight after ':' must be a number") from None
+    if not name or not math.isfinite(number):
+        raise BadUsage(f"--lora {value!r} is not NAME[:WEIGHT]")
+    return aigif.Adapter(name, weight=number)
 
 
 def _fraction(part: int, whole: int) -> str:

@@ -208,3 +208,27 @@ def test_each_kind_is_looked_for_in_the_folders_of_both_tools(tmp_path):
     assert names("embedding") == ["embeddings", "."]
     assert names("checkpoint") == ["models/Stable-diffusion", "."]
     assert names("hypernetwork") == ["."]
+
+
+def test_the_command_line_records_a_vae_loras_and_an_embedding(tree, tmp_path):
+    """``aigif save --vae --lora NAME[:WEIGHT] --embedding``: the same file as the library call."""
+    from helpers import run
+
+    out = tmp_path / "cli.aigif"
+    result = run(["save", str(out), "--prompt", SETTINGS["prompt"], "--width", "64", "--height", "64", "--seed", "11",
+                  "--steps", "3", "--pixel-digest", "--model-dir", str(tree), "--vae", "tiny-vae-warm",
+                  "--lora", "tiny-lora-kohya:0.8", "--embedding", "tinyemb"])
+    assert result.status == 0, result.stderr
+    obj = aigif.read(out)
+    assert obj.model.vae.name == "tiny-vae-warm" and obj.model.vae.hash.startswith("sha256:")
+    assert [(a.name, a.kind, a.weight) for a in obj.model.adapters] == [("tiny-lora-kohya", "lora", 0.8),
+                                                                        ("tinyemb", "embedding", 1.0)]
+    assert aigif.recreate(out, model_dirs=[tree]).info["aigif"]["digest"] == "verified"
+
+
+@pytest.mark.parametrize("value", ["name:heavy", ":0.5", "x:nan"])
+def test_a_lora_option_that_is_not_name_and_weight_is_bad_usage(value, tmp_path):
+    from helpers import run
+
+    result = run(["save", str(tmp_path / "x.aigif"), "--prompt", "p", "--lora", value])
+    assert result.status == 2 and "--lora" in result.stderr and not (tmp_path / "x.aigif").exists()
