@@ -73,7 +73,7 @@ class IndexedFile:
 
 
 _COLUMNS = [f.name for f in fields(IndexedFile)]
-_SCHEMA = f"""
+_SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     path TEXT PRIMARY KEY, real_path TEXT NOT NULL, name TEXT NOT NULL,

@@ -10,7 +10,6 @@ count, under ``native`` the recorded one.
 from __future__ import annotations
 
 import contextlib
-import inspect
 import io
 import logging
 import os
