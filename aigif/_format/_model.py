@@ -108,6 +108,16 @@ class Image:
     data: bytes
 
 
+#: R6.11: the extensions left out of an embedding's name to give its default trigger.
+TRIGGER_EXTENSIONS = frozenset({"safetensors", "pt", "bin", "ckpt", "pth"})
+
+
+def default_trigger(name: str) -> str:
+    """R6.11: an embedding's name without its model-file extension (A1111 and ComfyUI trigger by it)."""
+    stem, dot, extension = name.rpartition(".")
+    return stem if dot and stem and extension.lower() in TRIGGER_EXTENSIONS else name
+
+
 @dataclass(frozen=True)
 class Model:
     """Table I (c): which weights, in which precision, sampled how."""
@@ -123,6 +133,10 @@ class Model:
     hash: str | None = None
     #: Embedding name -> the text that triggers it; absent names trigger by their stem (R6.11).
     embedding_triggers: Mapping[str, str] = field(default_factory=dict)
+
+    def trigger(self, embedding: str) -> str:
+        """The text that triggers the embedding named ``embedding`` in the prompts (R6.11)."""
+        return self.embedding_triggers.get(embedding) or default_trigger(embedding)
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ class Lora:
     kind: str = "lora"  # "lora", "lycoris", "embedding", "hypernetwork", …  (aigif adapter kinds)
     hash_kind: str | None = None  # the hash kind when its length does not say it: "sha256-12" (A1111 TI hashes)
     clip_weight: float | None = None  # ComfyUI LoraLoader strength_clip when it differs from the weight
+    trigger: str | None = None  # an embedding's text in the prompts when it is not its name (R6.11)
 
 
 @dataclass

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from .._format import _limits as L
-from .._format._model import Adapter, ModelRef, Pass, SchedulerOptions
+from .._format._model import Adapter, ModelRef, Pass, SchedulerOptions, default_trigger
 from .._format._registry import HASH_LENGTHS, REGISTRIES
 from ._found import Found
 
@@ -252,20 +252,18 @@ def adapters_for(found: Found) -> tuple[Adapter, ...]:
     return tuple(out)
 
 
-#: R6.11: an embedding is triggered by its name without these extensions, unless field 27 says otherwise.
-_TRIGGER_EXTENSIONS = ("safetensors", "pt", "bin", "ckpt", "pth")
-
-
 def embedding_triggers_for(found: Found) -> dict[str, str]:
-    """Field 27, only where the default trigger (the name's stem) is not the text the prompt uses.
+    """Field 27, only where the default trigger (the name without a model-file extension, R6.11) is
+    not the text the prompt uses.
 
     A1111's ``TI hashes`` name each embedding as the prompt writes it, which is the default trigger,
-    so the map is empty unless a name happens to end in a model-file extension."""
+    so the map is empty unless a name happens to end in a model-file extension; ComfyUI's prompts
+    write ``embedding:NAME``, which is recorded."""
     out = {}
     for lora in found.loras:
-        if lora.kind == "embedding" and lora.name.rpartition(".")[2].lower() in _TRIGGER_EXTENSIONS \
-                and "." in lora.name:
-            out[lora.name] = lora.name
+        trigger = lora.trigger or lora.name
+        if lora.kind == "embedding" and default_trigger(lora.name) != trigger:
+            out[lora.name] = trigger
     return out
 
 

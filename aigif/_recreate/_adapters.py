@@ -59,18 +59,9 @@ def refusals(model: Model) -> list[tuple[str, str]]:
     return problems
 
 
-#: R6.11: the extensions left out of an embedding's name to give its default trigger.
-TRIGGER_EXTENSIONS = frozenset({"safetensors", "pt", "bin", "ckpt", "pth"})
-
-
 def trigger(model: Model, adapter: Adapter) -> str:
-    """The text that triggers an embedding: recorded, or its file name's stem (as A1111 does)."""
-    recorded = model.embedding_triggers.get(adapter.name)
-    if recorded:
-        return recorded
-    name = Path(adapter.name).name
-    stem, dot, extension = name.rpartition(".")
-    return stem if dot and extension.lower() in TRIGGER_EXTENSIONS else name
+    """The text that triggers an embedding: recorded, or its name without the extension (R6.11)."""
+    return model.trigger(adapter.name)
 
 
 def hashed(vae: ModelRef | None, adapters: tuple[Adapter, ...],

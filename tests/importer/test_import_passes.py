@@ -460,3 +460,19 @@ def test_the_corpus_survey_counts_resources_and_what_the_recreator_honours():
     assert kinds["vae"]["honoured"] < kinds["vae"]["resources"]  # kl-f8-anime2.ckpt: pickle, never loaded
     for counts in kinds.values():
         assert 0 <= counts["honoured"] <= counts["resources"] and counts["images"] <= counts["resources"]
+
+
+def test_comfyui_embedding_syntax_becomes_an_embedding_with_its_trigger():
+    """ComfyUI writes ``embedding:NAME`` in the prompt text: an embedding adapter named NAME, and field
+    27 records the text that triggers it (R6.11), so a recreation feeds the same words."""
+    from aigif._import._dialects._comfyui import _embeddings
+    from aigif._import._found import Found
+    from aigif._import._mapping import adapters_for, embedding_triggers_for
+
+    found = Found("comfyui")
+    found.loras = _embeddings("a cat, embedding:cat-toy.pt, (embedding:style:1.2)",
+                              "embedding:EasyNegative, blurry, embedding:style")
+    assert [(a.name, a.kind, a.weight) for a in adapters_for(found)] == [
+        ("cat-toy.pt", "embedding", 1.0), ("style", "embedding", 1.0), ("EasyNegative", "embedding", 1.0)]
+    assert embedding_triggers_for(found) == {"cat-toy.pt": "embedding:cat-toy.pt", "style": "embedding:style",
+                                             "EasyNegative": "embedding:EasyNegative"}

@@ -188,7 +188,7 @@ def test_a_recorded_trigger_replaces_the_file_name(tree):
 
 @pytest.mark.parametrize("name, expected", [("EasyNegative.safetensors", "EasyNegative"), ("bad_hands.pt", "bad_hands"),
                                             ("style.v2.bin", "style.v2"), ("no-extension", "no-extension"),
-                                            ("dir/emb.SAFETENSORS", "emb"), ("notes.txt", "notes.txt")])
+                                            ("emb.SAFETENSORS", "emb"), ("notes.txt", "notes.txt"), (".pt", ".pt")])
 def test_an_embeddings_default_trigger_is_its_name_without_the_extension(name, expected):
     """R6.11: the extensions .safetensors, .pt, .bin, .ckpt and .pth are left out."""
     from aigif._recreate._adapters import trigger

@@ -627,6 +627,7 @@ def found_from_graph(graph: dict[str, Any], carriers: list[Carrier], *, tool: st
             found.guidance_scale = c.cfg(g.flux_guidance, "prompt: FluxGuidance")
             found.extra["guidance"] = "FluxGuidance (distilled guidance); BasicGuider applies no CFG"
     found.model_name, found.loras = g.model_chain(v.get("model"))
+    found.loras += _embeddings(found.prompt, found.negative_prompt)
     positive_encoder = _first_encoder(g, v.get("positive"))
     if positive_encoder is not None:
         found.clip_skip = g.clip_skip(g.inputs(positive_encoder).get("clip"))
@@ -709,7 +710,7 @@ def _pass_summary(g: _Graph, nid: str, found: Found) -> dict[str, str]:
     model, loras = g.model_chain(v.get("model"))
     if model and model != found.model_name:
         out["model"] = model
-    if loras != found.loras:
+    if loras != _chain_loras(found):
         out["loras"] = c.compact([[lora.name, lora.weight] for lora in loras])
     prompt = _prompt(g, v.get("positive"), "positive") if v.get("positive") is not None else None
     if prompt is not None and prompt != found.prompt:
@@ -868,7 +869,7 @@ def _one_pass(g: _Graph, nid: str, before: str, first: dict, previous: dict, siz
     if not refiner and seed is not None and seed != first.get("seed") and v.get("add_noise") is not False:
         out.approximations.append(f"its noise comes from seed {seed}, not the first pass's {first.get('seed')}: "
                                   "AIGIF records one seed")
-    if loras != found.loras:
+    if loras != _chain_loras(found):
         names = ", ".join(f"{lora.name} {c.fmt_num(lora.weight)}" for lora in loras) or "none"
         out.approximations.append(f"its LoRAs ({names}) differ from the first pass's: AIGIF records one set")
     if any(cls.startswith("VAEDecode") for cls in classes) and not upscales:
@@ -1051,3 +1052,20 @@ def parse_prompt_text(text: str, field: str) -> dict[str, Any] | None:
 
 
 __all__ = ["found_from_graph", "workflow_to_graph", "is_graph", "is_workflow", "parse_prompt_text"]
+
+
+#: ComfyUI's prompt syntax for a textual-inversion embedding: ``embedding:NAME`` (the file's name, with
+#: or without its extension), up to white space, a comma, a bracket or a colon (``(embedding:x:1.2)``
+#: weights the embedding ``x``).
+_EMBEDDING = re.compile(r"embedding:([^\s,()\[\]:]+)")
+
+
+def _embeddings(*prompts: str | None) -> list[Lora]:
+    """The embeddings the prompts trigger, once each, in order; their trigger is the text as written."""
+    names = dict.fromkeys(match.group(1) for prompt in prompts if prompt for match in _EMBEDDING.finditer(prompt))
+    return [Lora(name, kind="embedding", trigger=f"embedding:{name}") for name in names]
+
+
+def _chain_loras(found: Found) -> list[Lora]:
+    """The LoRAs of the first sampler's model chain (the prompts' embeddings are not in a chain)."""
+    return [lora for lora in found.loras if lora.trigger is None]
