@@ -255,6 +255,10 @@ def save(path, *, prompt: str, model: str = "aigif-tiny-sd", negative_prompt: st
     codec, pixels = "none", None
     if save_pixels:  # True: the smallest lossless codec; or a codec's name. Decoded again and compared.
         codec, pixels = _pixels.smallest_lossless(image, None if save_pixels is True else (save_pixels,))
+    checkpoint = engine.load(draft.model).checkpoint  # a single file: the file records its SHA-256
+    if checkpoint is not None:
+        draft = dataclasses.replace(draft, model=dataclasses.replace(
+            draft.model, hash=f"sha256:{_models.file_sha256(checkpoint)}"))
     obj = dataclasses.replace(
         draft, platform=used, compression=Compression(pixel_compressor=codec),
         payload=dataclasses.replace(draft.payload, pixels=pixels,

@@ -14,7 +14,7 @@ import io
 import logging
 import os
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +108,7 @@ class Loaded:
     default_attention: str
     config: Path | None = None  # the diffusers folder whose vae/config.json a separate VAE file is read with
     adapters: _adapters.State | None = None  # the VAE, LoRAs and embeddings applied now
+    checkpoint: Path | None = None  # the single file the weights came from, if they did
 
 
 @dataclass
@@ -161,7 +162,8 @@ class Engine:
             raise RecreateError(f"{missing.message}; nor is it a single-file checkpoint: {error.message}",
                                 code="model-not-found", path="model.id") from None
         pipe, fam = _single_file.load(path, dtype, _no_safety_checker)
-        return self._ready(pipe, "verified" if model.hash else "unpinned", entry, _single_file.config_dir(fam.name))
+        loaded = self._ready(pipe, "verified" if model.hash else "unpinned", entry, _single_file.config_dir(fam.name))
+        return replace(loaded, checkpoint=path)
 
     def _ready(self, pipe, weights: str, entry: _models.ModelEntry, config: Path | None) -> Loaded:
         pipe.to(self.device)

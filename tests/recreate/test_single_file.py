@@ -78,3 +78,14 @@ def test_a_checkpoint_linking_outside_its_model_dir_is_refused(model_fixtures, t
     with pytest.raises(RecreateError) as caught:
         aigif.save(None, model="linked", model_dirs=[tmp_path / "inside"], **SETTINGS)
     assert caught.value.code == "model-refused" and "outside" in caught.value.message
+
+
+def test_save_records_the_single_files_sha256_and_recreation_verifies_it(model_fixtures, tmp_path, folder_digest):
+    """A file made from a single-file checkpoint names its weights exactly (field 16), so a recreation
+    from another copy of another version is refused, and from the same bytes says 'verified'."""
+    root, hashes = model_fixtures
+    saved = aigif.save(tmp_path / "x.aigif", model="tiny-sd-ldm", model_dirs=[root / "a1111"], **SETTINGS)
+    assert saved.file.model.hash == "sha256:" + hashes["a1111/models/Stable-diffusion/tiny-sd-ldm.safetensors"]
+    assert saved.file.payload.pixel_digest == folder_digest
+    image = aigif.recreate(tmp_path / "x.aigif", model_dirs=[root / "comfyui"])  # the same bytes, other tree
+    assert image.info["aigif"]["weights"] == "verified" and image.info["aigif"]["digest"] == "verified"
