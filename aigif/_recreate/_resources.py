@@ -18,11 +18,10 @@ function's contract stays: kind, name, hash, directories in; one path out, or on
 
 from __future__ import annotations
 
-import hashlib
-import zlib
 from pathlib import Path
 
 from .._errors import RecreateError
+from .._library._hashes import hash_file
 from .._library._kinds import FOLDER_KINDS
 from . import _models
 
@@ -100,21 +99,15 @@ def check_hash(path: Path, expected: str) -> None:
 
 
 def hash_of(path: Path, kind: str) -> str:
-    """The hex digest of ``path`` of the given kind (full length; compare a prefix for the short kinds)."""
+    """The hex digest of ``path`` of the given kind (full length; compare a prefix for the short kinds).
+
+    The whole-file SHA-256 goes through the recreator's verification cache; the other kinds are the
+    model library's (``_library._hashes``: one read gives them all)."""
     if kind in ("sha256", "autov2", "sha256-12"):
         return _models.file_sha256(path)
-    if kind == "autov3":
-        return _tensor_sha256(path)
-    if kind == "autov1":
-        with open(path, "rb") as handle:
-            handle.seek(0x100000)
-            return hashlib.sha256(handle.read(0x10000)).hexdigest()[:8]
-    if kind == "crc32":
-        crc = 0
-        with open(path, "rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                crc = zlib.crc32(block, crc)
-        return f"{crc:08x}"
+    if kind in ("autov3", "autov1", "crc32"):
+        hashes = hash_file(path, safetensors=kind == "autov3")
+        return {"autov3": hashes.data_sha256 or "", "autov1": hashes.autov1, "crc32": hashes.crc32}[kind]
     if kind == "blake3":
         try:
             import blake3  # type: ignore[import-not-found]
@@ -127,14 +120,3 @@ def hash_of(path: Path, kind: str) -> str:
                 hasher.update(block)
         return str(hasher.hexdigest())
     raise RecreateError(f"{path}: hash kind {kind!r} cannot be checked", code="cannot-honour")
-
-
-def _tensor_sha256(path: Path) -> str:
-    """SHA-256 of a safetensors file after its 8-byte header length and JSON header (AutoV3)."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        length = int.from_bytes(handle.read(8), "little")
-        handle.seek(8 + length)
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
